@@ -1,0 +1,63 @@
+"""The named world every test shares: alice and bob (patients), carol (a clinician)."""
+
+from __future__ import annotations
+
+import pytest
+from django.contrib.auth.models import Group
+from django.core.management import call_command
+from django.test import Client
+from pytest_django.fixtures import SettingsWrapper
+
+from monographs.models import Medicine
+from portal.models import User
+
+PASSWORD = "correct-horse-battery"
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hasher(settings: SettingsWrapper) -> None:
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def anakinra(db: None) -> Medicine:
+    """The seeded, published anakinra monograph."""
+    call_command("seed_monographs", verbosity=0)
+    return Medicine.objects.get(slug="anakinra")
+
+
+@pytest.fixture
+def alice(db: None) -> User:
+    return User.objects.create_user("alice@example.com", PASSWORD, display_name="Alice")
+
+
+@pytest.fixture
+def bob(db: None) -> User:
+    return User.objects.create_user("bob@example.com", PASSWORD, display_name="Bob")
+
+
+@pytest.fixture
+def carol(db: None) -> User:
+    user = User.objects.create_user(
+        "carol@example.com", PASSWORD, display_name="Carol", is_staff=True
+    )
+    user.groups.add(Group.objects.get(name="Clinicians"))
+    return user
+
+
+@pytest.fixture
+def alice_client(client: Client, alice: User) -> Client:
+    client.force_login(alice)
+    return client
+
+
+@pytest.fixture
+def bob_client(client: Client, bob: User) -> Client:
+    client.force_login(bob)
+    return client
+
+
+@pytest.fixture
+def carol_client(client: Client, carol: User) -> Client:
+    client.force_login(carol)
+    return client
