@@ -181,13 +181,13 @@ class DosingRegimen(models.Model):
 
     @property
     def dose_text(self) -> str:
-        low, high = _plain(self.usual_dose_low), _plain(self.usual_dose_high)
+        low, high = plain_number(self.usual_dose_low), plain_number(self.usual_dose_high)
         amount = low if low == high else f"{low}–{high}"
         return f"{amount} {self.unit}"
 
     @property
     def max_daily_text(self) -> str:
-        return f"{_plain(self.max_daily)} {self.unit} a day"
+        return f"{plain_number(self.max_daily)} {self.unit} a day"
 
     def max_daily_mg(self, weight_kg: Decimal | None = None) -> Decimal:
         """The most this regimen allows in one day, in mg, for a patient of this weight."""
@@ -369,7 +369,7 @@ class InjectionSite(models.Model):
         return self.name
 
 
-def _plain(value: Decimal) -> str:
+def plain_number(value: Decimal) -> str:
     """100.00 -> "100", 1.50 -> "1.5"."""
     text = f"{value:f}"
     return text.rstrip("0").rstrip(".") if "." in text else text

@@ -6,7 +6,7 @@ import pytest
 from django.contrib.auth.models import Group
 from django.core.management import call_command
 from django.test import Client
-from pytest_django.fixtures import SettingsWrapper
+from pytest_django.fixtures import Settings
 
 from monographs.models import Medicine
 from portal.models import User
@@ -15,7 +15,7 @@ PASSWORD = "correct-horse-battery"
 
 
 @pytest.fixture(autouse=True)
-def _fast_password_hasher(settings: SettingsWrapper) -> None:
+def _fast_password_hasher(settings: Settings) -> None:
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 

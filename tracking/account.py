@@ -1,0 +1,132 @@
+"""The patient's account page: reminder choices, the calendar link, and their own data."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.serializers.json import DjangoJSONEncoder
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from .models import DoseLog, LabResult, PatientPreferences, SideEffectReport, Therapy
+
+
+class PreferencesForm(forms.ModelForm):
+    class Meta:
+        model = PatientPreferences
+        fields = ["email_lab_reminders", "email_dose_reminders"]
+
+
+def preferences_for(user: Any) -> PatientPreferences:
+    preferences, _ = PatientPreferences.objects.get_or_create(patient=user)
+    return preferences
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def account(request: HttpRequest) -> HttpResponse:
+    preferences = preferences_for(request.user)
+    if request.method == "POST":
+        form = PreferencesForm(request.POST, instance=preferences)
+        if form.is_valid():
+            form.save()
+            messages.success(request, "Your email choices are saved.")
+            return redirect("tracking:account")
+    else:
+        form = PreferencesForm(instance=preferences)
+    feed_path = reverse("tracking:lab-calendar", kwargs={"token": preferences.calendar_token})
+    context = {"form": form, "calendar_url": request.build_absolute_uri(feed_path)}
+    return render(request, "tracking/account.html", context)
+
+
+@require_POST
+@login_required
+def calendar_reset(request: HttpRequest) -> HttpResponse:
+    preferences_for(request.user).reset_calendar_token()
+    messages.success(
+        request, "Your calendar link has changed. The old link no longer works anywhere."
+    )
+    return redirect("tracking:account")
+
+
+@require_GET
+@login_required
+def data_export(request: HttpRequest) -> HttpResponse:
+    """Everything the portal holds about the signed-in patient, as JSON."""
+    user = request.user
+    therapy = Therapy.objects.for_patient(user).select_related("medicine", "regimen").first()
+    doses = DoseLog.objects.for_patient(user).select_related("site").order_by("taken_at")
+    reports = SideEffectReport.objects.for_patient(user).prefetch_related("items__side_effect")
+    results = LabResult.objects.for_patient(user).select_related("rule").order_by("taken_on")
+    data = {
+        "exported_at": timezone.now(),
+        "account": {"email": user.email, "name": user.display_name},
+        "therapy": therapy
+        and {
+            "medicine": therapy.medicine.display_name,
+            "regimen": therapy.regimen.indication,
+            "prescribed_dose": therapy.prescribed_dose,
+            "unit": therapy.regimen.unit,
+            "weight_kg": therapy.weight_kg,
+            "start_date": therapy.start_date,
+            "end_date": therapy.end_date,
+            "time_zone": therapy.time_zone,
+            "usual_dose_time": therapy.usual_dose_time,
+        },
+        "doses": [
+            {
+                "id": dose.uuid,
+                "status": dose.status,
+                "taken_at": dose.taken_at,
+                "local_date": dose.local_date,
+                "dose_mg": dose.dose_mg,
+                "site": dose.site.name if dose.site else None,
+                "skip_reason": dose.skip_reason,
+                "note": dose.note,
+            }
+            for dose in doses
+        ],
+        "side_effect_reports": [
+            {
+                "id": report.uuid,
+                "created_at": report.created_at,
+                "none_reported": report.none_reported,
+                "items": [
+                    {
+                        "side_effect": item.side_effect.name,
+                        "severity": item.severity,
+                        "started_on": item.started_on,
+                    }
+                    for item in report.items.all()
+                ],
+                "other": report.other,
+                "reviewed_at": report.reviewed_at,
+            }
+            for report in reports
+        ],
+        "lab_results": [
+            {
+                "id": result.uuid,
+                "test": result.rule.test_name,
+                "taken_on": result.taken_on,
+                "value_cells_per_ul": result.value,
+                "entered_value": result.entered_value,
+                "entered_unit": result.get_entered_unit_display(),
+                "sent_for_review": result.needs_review,
+                "reviewed_at": result.reviewed_at,
+            }
+            for result in results
+        ],
+    }
+    response = HttpResponse(
+        json.dumps(data, cls=DjangoJSONEncoder, indent=2), content_type="application/json"
+    )
+    response["Content-Disposition"] = 'attachment; filename="my-kineret-portal-data.json"'
+    return response

@@ -1,0 +1,218 @@
+"""Side-effect reports: the prompt after each dose, reports at any time, and the list."""
+
+from __future__ import annotations
+
+import datetime
+import uuid
+from itertools import groupby
+from typing import Any
+
+from django import forms
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.db import IntegrityError, transaction
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.vary import vary_on_headers
+
+from monographs.models import Medicine, SideEffect
+
+from .models import DoseLog, SideEffectReport, SideEffectReportItem, Therapy
+
+Severity = SideEffectReportItem.Severity
+Urgency = SideEffect.Urgency
+
+
+class SideEffectReportForm(forms.Form):
+    other = forms.CharField(
+        label="Something else",
+        required=False,
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="Anything not in the list, in your own words.",
+    )
+    dose = forms.UUIDField(required=False, widget=forms.HiddenInput)
+
+    def __init__(self, *args: Any, side_effects: list[SideEffect], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.side_effects = side_effects
+        for effect in side_effects:
+            self.fields[f"effect_{effect.pk}"] = forms.BooleanField(
+                label=effect.name, required=False
+            )
+            self.fields[f"severity_{effect.pk}"] = forms.ChoiceField(
+                label="How bad is it?",
+                choices=[("", "Choose…"), *Severity.choices],
+                required=False,
+            )
+            self.fields[f"started_{effect.pk}"] = forms.DateField(
+                label="When did it start?",
+                required=False,
+                widget=forms.DateInput(attrs={"type": "date"}),
+            )
+
+    def groups(self) -> list[tuple[Urgency, list[dict[str, Any]]]]:
+        """The side effects grouped by urgency tier, emergency first, with their fields."""
+        rows = [
+            {
+                "effect": effect,
+                "checkbox": self[f"effect_{effect.pk}"],
+                "severity": self[f"severity_{effect.pk}"],
+                "started": self[f"started_{effect.pk}"],
+            }
+            for effect in self.side_effects
+        ]
+        return [
+            (Urgency(urgency), list(items))
+            for urgency, items in groupby(rows, key=lambda row: row["effect"].urgency)
+        ]
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        today = timezone.localdate()
+        for effect in self.side_effects:
+            started = cleaned.get(f"started_{effect.pk}")
+            if started is not None and started > today:
+                self.add_error(f"started_{effect.pk}", "That date is in the future.")
+        if not self.chosen() and not cleaned.get("other", "").strip():
+            raise ValidationError(
+                "Tick what you have had, or describe it under “Something else”. "
+                "If you have had none of these, choose “None of these”."
+            )
+        return cleaned
+
+    def chosen(self) -> list[tuple[SideEffect, str, datetime.date | None]]:
+        data = getattr(self, "cleaned_data", {})
+        return [
+            (effect, data.get(f"severity_{effect.pk}", ""), data.get(f"started_{effect.pk}"))
+            for effect in self.side_effects
+            if data.get(f"effect_{effect.pk}")
+        ]
+
+
+def prompt_side_effects(medicine: Medicine) -> list[SideEffect]:
+    return list(
+        SideEffect.objects.filter(medicine=medicine, ask_after_dose=True).order_by(
+            "urgency", "order", "id"
+        )
+    )
+
+
+def report_side_effects(
+    patient: Any,
+    *,
+    dose: DoseLog | None,
+    chosen: list[tuple[SideEffect, str, datetime.date | None]],
+    other: str,
+    none_reported: bool,
+) -> SideEffectReport:
+    """Save a report and its items together; urgent ones go to the care team's queue."""
+    urgency = min((effect.urgency for effect, _, _ in chosen), default=None)
+    severe = any(severity == Severity.SEVERE for _, severity, _ in chosen)
+    needs_review = bool(
+        (urgency is not None and urgency <= Urgency.CALL_DOCTOR) or other.strip() or severe
+    )
+    with transaction.atomic():
+        report = SideEffectReport.objects.create(
+            patient=patient,
+            dose=dose,
+            none_reported=none_reported,
+            other=other.strip(),
+            urgency=urgency,
+            needs_review=needs_review,
+        )
+        SideEffectReportItem.objects.bulk_create(
+            SideEffectReportItem(
+                report=report, side_effect=effect, severity=severity, started_on=started
+            )
+            for effect, severity, started in chosen
+        )
+    return report
+
+
+def _get_report_for_user(request: HttpRequest, report_uuid: uuid.UUID) -> SideEffectReport:
+    return get_object_or_404(SideEffectReport.objects.for_patient(request.user), uuid=report_uuid)
+
+
+def _get_dose_for_user(request: HttpRequest, dose_uuid: uuid.UUID | None) -> DoseLog | None:
+    if dose_uuid is None:
+        return None
+    return get_object_or_404(DoseLog.objects.for_patient(request.user), uuid=dose_uuid)
+
+
+def _medicine_for(request: HttpRequest) -> Medicine | None:
+    therapy = Therapy.objects.for_patient(request.user).select_related("medicine").first()
+    return therapy.medicine if therapy else None
+
+
+@require_http_methods(["GET", "POST"])
+@vary_on_headers("HX-Request")
+@login_required
+def side_effect_new(request: HttpRequest) -> HttpResponse:
+    medicine = _medicine_for(request)
+    if medicine is None:
+        return redirect("tracking:therapy")
+    effects = prompt_side_effects(medicine)
+    if request.method == "POST":
+        form = SideEffectReportForm(request.POST, side_effects=effects)
+        none_reported = "none" in request.POST
+        if none_reported or form.is_valid():
+            dose = _get_dose_for_user(
+                request, form.cleaned_data.get("dose") if form.is_valid() else None
+            )
+            if none_reported:
+                dose = _get_dose_for_user(request, _uuid_or_none(request.POST.get("dose")))
+            try:
+                report = report_side_effects(
+                    request.user,
+                    dose=dose,
+                    chosen=[] if none_reported else form.chosen(),
+                    other="" if none_reported else form.cleaned_data.get("other", ""),
+                    none_reported=none_reported,
+                )
+            except IntegrityError:
+                # This dose already has an answer (a double tap): show that one.
+                report = SideEffectReport.objects.for_patient(request.user).get(dose=dose)
+            if request.htmx:
+                return render(
+                    request, "tracking/side_effect_detail.html#outcome", {"report": report}
+                )
+            return redirect(report)
+    else:
+        form = SideEffectReportForm(
+            side_effects=effects, initial={"dose": request.GET.get("dose")}
+        )
+    template = "tracking/side_effect_form.html"
+    if request.htmx:
+        template += "#prompt"
+    return render(request, template, {"form": form, "medicine": medicine})
+
+
+def _uuid_or_none(raw: str | None) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(raw or "")
+    except ValueError:
+        return None
+
+
+@require_GET
+@login_required
+def side_effect_detail(request: HttpRequest, uuid: uuid.UUID) -> HttpResponse:
+    report = _get_report_for_user(request, uuid)
+    items = report.items.select_related("side_effect")
+    return render(request, "tracking/side_effect_detail.html", {"report": report, "items": items})
+
+
+@require_GET
+@login_required
+def side_effect_list(request: HttpRequest) -> HttpResponse:
+    reports = (
+        SideEffectReport.objects.for_patient(request.user)
+        .select_related("dose")
+        .prefetch_related("items__side_effect")
+    )
+    page = Paginator(reports, 20).get_page(request.GET.get("page"))
+    return render(request, "tracking/side_effect_list.html", {"page": page})
