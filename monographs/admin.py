@@ -5,6 +5,7 @@ from typing import Any
 from django import forms
 from django.contrib import admin
 from django.core.exceptions import ValidationError
+from django.db import models
 from django.http import HttpRequest
 from django.utils.html import format_html
 from simple_history.admin import SimpleHistoryAdmin
@@ -143,9 +144,16 @@ class InjectionSiteInline(admin.TabularInline):
     fields = ["order", "body_area", "name", "guidance", "needs_helper"]
 
 
+# A link typed without a scheme is https (Django 6's default), not http.
+HTTPS_URLS: dict[type[models.Field], dict[str, Any]] = {
+    models.URLField: {"assume_scheme": "https"}
+}
+
+
 class ReferenceInline(admin.TabularInline):
     model = Reference
     extra = 0
+    formfield_overrides = HTTPS_URLS
     fields = ["order", "citation", "url"]
 
 
@@ -248,5 +256,6 @@ class InjectionSiteAdmin(PartAdmin):
 
 @admin.register(Reference)
 class ReferenceAdmin(PartAdmin):
+    formfield_overrides = HTTPS_URLS
     list_display = ["citation", "medicine", "order"]
     search_fields = ["citation"]

@@ -8,13 +8,14 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_GET
 
-from .models import Medicine, SideEffect
+from .models import Medicine, Section, SideEffect
 
 
 def _monograph_queryset() -> QuerySet[Medicine]:
     return Medicine.objects.prefetch_related(
         "references",
-        "sections",
+        # Each section cites a reference: join it here, not one query per section.
+        Prefetch("sections", queryset=Section.objects.select_related("reference")),
         "regimens",
         Prefetch("side_effects", queryset=SideEffect.objects.order_by("urgency", "order", "id")),
         "warnings",

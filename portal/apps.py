@@ -1,8 +1,19 @@
 from __future__ import annotations
 
 from django.apps import AppConfig
+from django.db.models.signals import post_migrate
 
 
 class PortalConfig(AppConfig):
     name = "portal"
     verbose_name = "Accounts"
+
+    def ready(self) -> None:
+        from .roles import ensure_clinician_group
+
+        # The last of the project's apps, so every permission exists by then.
+        post_migrate.connect(
+            ensure_clinician_group,
+            sender=self.apps.get_app_config("tracking"),
+            dispatch_uid="clinicians",
+        )

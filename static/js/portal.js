@@ -15,3 +15,12 @@ document.addEventListener("htmx:afterSettle", (event) => {
     focusable.focus();
   }
 });
+
+// "Print this page" buttons are links (they work without JavaScript as a reload).
+document.addEventListener("click", (event) => {
+  const trigger = event.target.closest("[data-print]");
+  if (trigger) {
+    event.preventDefault();
+    window.print();
+  }
+});

@@ -7,6 +7,7 @@ from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand, CommandError
 
 from portal.models import User
+from portal.roles import CLINICIANS
 
 DEMO_PASSWORD = "demo-only-password"  # noqa: S105 - development only, refused without DEBUG
 DEMO_PATIENT = "patient@example.com"
@@ -23,7 +24,7 @@ class Command(BaseCommand):
         clinician = self._ensure_user(
             DEMO_CLINICIAN, display_name="Dr Demo (demo clinician)", is_staff=True
         )
-        clinician.groups.add(Group.objects.get(name="Clinicians"))
+        clinician.groups.add(Group.objects.get(name=CLINICIANS))
         self.stdout.write(
             "Demo accounts (development only):\n"
             f"  patient:   {patient.email} / {DEMO_PASSWORD}\n"

@@ -14,7 +14,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('monographs', '0002_initial'),
-        ('tracking', '0002_care_team_permissions'),
+        ('tracking', '0001_initial'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

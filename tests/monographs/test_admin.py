@@ -1,0 +1,297 @@
+"""Clinicians edit monographs in the admin; every change is kept and can be reverted."""
+
+from __future__ import annotations
+
+import pytest
+from django.http import HttpResponse
+from django.test import Client
+
+from monographs.models import Medicine, Section
+from portal.models import User
+from tests.markup import elements, find_all, form_data
+
+NEW_BODY = "Set a **daily alarm** for your dose.\n\n- Take the syringe out of the fridge\n- Wait"
+
+
+def _change_url(medicine: Medicine) -> str:
+    return f"/admin/monographs/medicine/{medicine.pk}/change/"
+
+
+def _errors(response: HttpResponse) -> str:
+    """What the admin complained about, for the assertion message."""
+    context = getattr(response, "context", None)
+    if context is None or "errors" not in context:
+        return response.content.decode()[:2000]
+    return repr(context["errors"])
+
+
+def _save_section_body(client: Client, medicine: Medicine, section: Section, body: str) -> None:
+    """Change one section through the medicine's change form, as a clinician would."""
+    page = client.get(_change_url(medicine))
+    assert page.status_code == 200
+    data = form_data(page.content.decode(), "medicine_form")
+    [index] = [
+        key.split("-")[1]
+        for key, value in data.items()
+        if key.startswith("sections-") and key.endswith("-id") and value == [str(section.pk)]
+    ]
+    data[f"sections-{index}-body"] = [body]
+    data["_save"] = ["Save"]
+
+    response = client.post(_change_url(medicine), data)
+
+    assert response.status_code == 302, _errors(response)
+    assert response["Location"] == "/admin/monographs/medicine/"
+
+
+def _public_page(slug: str = "anakinra") -> str:
+    """The page as a patient who is not signed in gets it."""
+    response = Client().get(f"/medicines/{slug}/")
+    assert response.status_code == 200
+    return response.content.decode()
+
+
+@pytest.fixture
+def section(anakinra: Medicine) -> Section:
+    return anakinra.sections.get(anchor="how-it-works")
+
+
+def test_a_clinician_edits_a_section_and_patients_see_it(
+    carol_client: Client, anakinra: Medicine, section: Section
+) -> None:
+    old_body = section.body
+
+    _save_section_body(carol_client, anakinra, section, NEW_BODY)
+
+    section.refresh_from_db()
+    assert section.body == NEW_BODY
+    html = _public_page()
+    assert "Set a <strong>daily alarm</strong> for your dose." in html
+    assert "<li>Take the syringe out of the fridge</li>" in html
+    assert old_body.splitlines()[0] not in html
+
+
+def test_the_edit_is_recorded_with_who_made_it(
+    carol_client: Client, carol: User, anakinra: Medicine, section: Section
+) -> None:
+    before = section.history.count()
+
+    _save_section_body(carol_client, anakinra, section, NEW_BODY)
+
+    assert section.history.count() == before + 1
+    latest = section.history.first()
+    assert latest is not None
+    assert latest.history_type == "~"
+    assert latest.history_user == carol
+    assert latest.body == NEW_BODY
+    assert latest.prev_record is not None
+    assert latest.prev_record.body != NEW_BODY
+
+
+def test_the_section_history_page_names_the_clinician(
+    carol_client: Client, anakinra: Medicine, section: Section
+) -> None:
+    history_url = f"/admin/monographs/section/{section.pk}/history/"
+    assert "carol@example.com" not in carol_client.get(history_url).content.decode()
+
+    _save_section_body(carol_client, anakinra, section, NEW_BODY)
+    response = carol_client.get(history_url)
+
+    assert response.status_code == 200
+    # In the "Changed by" column of the change list, not just anywhere on the page.
+    html = response.content.decode()
+    table = html.split('id="change-history"', 1)[1].split("</table>", 1)[0]
+    assert "carol@example.com" in table
+
+
+def test_a_clinician_reverts_a_section_to_an_earlier_version(
+    carol_client: Client, carol: User, anakinra: Medicine, section: Section
+) -> None:
+    original = section.history.earliest("history_date")
+    _save_section_body(carol_client, anakinra, section, NEW_BODY)
+    revert_url = f"/admin/monographs/section/{section.pk}/history/{original.history_id}/"
+
+    page = carol_client.get(revert_url)
+    assert page.status_code == 200
+    data = form_data(page.content.decode(), "historicalsection_form")
+    assert data["body"][0].strip() == original.body.strip()
+    data["_save"] = ["Revert"]
+    response = carol_client.post(revert_url, data)
+
+    assert response.status_code == 302, _errors(response)
+    section.refresh_from_db()
+    assert section.body == original.body.strip()
+    latest = section.history.first()
+    assert latest is not None
+    assert latest.history_user == carol
+    html = _public_page()
+    assert "daily alarm" not in html
+    assert "Anakinra attaches to that receptor first." in html
+
+
+def test_markdown_with_script_saved_in_the_admin_is_inert_on_the_page(
+    carol_client: Client, anakinra: Medicine, section: Section
+) -> None:
+    hostile = (
+        "**Keep it cold.**\n\n<script>alert('stolen')</script>\n\n"
+        '<a href="javascript:alert(1)" hx-get="/accounts/logout/" onclick="x()">tap</a>'
+    )
+
+    _save_section_body(carol_client, anakinra, section, hostile)
+
+    html = _public_page()
+    assert "alert(" not in html
+    assert "javascript:" not in html
+    section_html = html.split(f'id="{section.anchor}"', 1)[1].split("</section>", 1)[0]
+    assert "<strong>Keep it cold.</strong>" in section_html
+    assert "tap</a>" in section_html
+    for tag in elements(section_html):
+        assert tag.tag != "script", tag
+        assert not any(name.startswith(("on", "hx-")) for name in tag.attrs), tag
+
+
+def test_a_reference_link_typed_without_a_scheme_is_https(
+    carol_client: Client, anakinra: Medicine
+) -> None:
+    response = carol_client.post(
+        "/admin/monographs/reference/add/",
+        {
+            "medicine": anakinra.pk,
+            "order": 9,
+            "citation": "A further source",
+            "url": "dailymed.nlm.nih.gov/dailymed/",
+            "_save": "Save",
+        },
+    )
+
+    assert response.status_code == 302, _errors(response)
+    reference = anakinra.references.get(citation="A further source")
+    assert reference.url == "https://dailymed.nlm.nih.gov/dailymed/"
+    assert reference.history.get().history_user.email == "carol@example.com"
+
+
+def _draft(slug: str = "draftamab") -> Medicine:
+    return Medicine.objects.create(
+        slug=slug,
+        generic_name=slug,
+        drug_class="Test class",
+        route="Injection under the skin",
+        summary="Still being written.",
+    )
+
+
+def _results(client: Client, query: str) -> list[str]:
+    response = client.get(f"/admin/monographs/medicine/?{query}")
+    assert response.status_code == 200
+    return sorted(medicine.slug for medicine in response.context["cl"].result_list)
+
+
+def test_the_medicine_list_searches_names_and_section_text(
+    carol_client: Client, anakinra: Medicine
+) -> None:
+    _draft()
+
+    assert _results(carol_client, "") == ["anakinra", "draftamab"]
+    assert _results(carol_client, "q=kineret") == ["anakinra"]
+    # Only in a section body ("a protein made in *E. coli* bacteria").
+    assert _results(carol_client, "q=coli") == ["anakinra"]
+    assert _results(carol_client, "q=draftamab") == ["draftamab"]
+    assert _results(carol_client, "q=nothing-matches-this") == []
+
+
+def test_the_medicine_list_filters_by_status(carol_client: Client, anakinra: Medicine) -> None:
+    _draft()
+
+    assert _results(carol_client, "status__exact=draft") == ["draftamab"]
+    assert _results(carol_client, "status__exact=published") == ["anakinra"]
+
+
+def test_the_medicine_list_links_each_preview(carol_client: Client, anakinra: Medicine) -> None:
+    _draft()
+
+    html = carol_client.get("/admin/monographs/medicine/").content.decode()
+
+    assert find_all(html, "a", href="/medicines/draftamab/preview/")
+    assert find_all(html, "a", href="/medicines/anakinra/preview/")
+
+
+def test_the_section_list_searches_and_filters(carol_client: Client, anakinra: Medicine) -> None:
+    other = _draft()
+    Section.objects.create(
+        medicine=other, title="How it works", anchor="how-it-works", body="Differently."
+    )
+
+    searched = carol_client.get("/admin/monographs/section/?q=receptor")
+    filtered = carol_client.get(f"/admin/monographs/section/?medicine__id__exact={other.pk}")
+
+    assert searched.status_code == 200
+    assert {s.medicine.slug for s in searched.context["cl"].result_list} == {"anakinra"}
+    assert [s.body for s in filtered.context["cl"].result_list] == ["Differently."]
+
+
+def test_staff_preview_a_draft(carol_client: Client, db: None) -> None:
+    _draft()
+
+    response = carol_client.get("/medicines/draftamab/preview/")
+
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "It is a draft, so patients cannot see it yet." in html
+    assert "Still being written." in html
+
+
+def test_staff_preview_of_a_published_medicine_says_it_is_live(
+    carol_client: Client, anakinra: Medicine
+) -> None:
+    response = carol_client.get("/medicines/anakinra/preview/")
+
+    assert response.status_code == 200
+    assert "Preview: this is how patients will see this page." in response.content.decode()
+    assert "It is a draft" not in response.content.decode()
+
+
+@pytest.mark.parametrize("who", ["anonymous", "alice"])
+def test_a_patient_cannot_preview_a_draft(client: Client, alice: User, who: str) -> None:
+    _draft()
+    if who == "alice":
+        client.force_login(alice)
+
+    response = client.get("/medicines/draftamab/preview/")
+
+    assert response.status_code == 302
+    assert response["Location"] == "/admin/login/?next=/medicines/draftamab/preview/"
+    assert "Still being written." not in response.content.decode()
+
+
+@pytest.mark.parametrize("who", ["anonymous", "alice", "carol"])
+def test_a_draft_is_404_at_its_public_address(
+    client: Client, alice: User, carol: User, who: str
+) -> None:
+    _draft()
+    if who != "anonymous":
+        client.force_login({"alice": alice, "carol": carol}[who])
+
+    response = client.get("/medicines/draftamab/")
+
+    assert response.status_code == 404
+    assert "Still being written." not in response.content.decode()
+
+
+def test_a_patient_cannot_open_the_admin(alice_client: Client) -> None:
+    response = alice_client.get("/admin/monographs/medicine/")
+
+    assert response.status_code == 302
+    assert response["Location"].startswith("/admin/login/")
+
+
+def test_a_clinician_cannot_change_user_accounts(carol_client: Client, alice: User) -> None:
+    # Clinicians may look people up, but granting staff or changing a login is not theirs.
+    change_url = f"/admin/portal/user/{alice.pk}/change/"
+
+    promoted = carol_client.post(change_url, {"email": alice.email, "is_staff": "on"})
+
+    assert promoted.status_code == 403
+    alice.refresh_from_db()
+    assert not alice.is_staff
+    assert carol_client.get("/admin/portal/user/add/").status_code == 403
+    assert carol_client.get("/admin/auth/group/").status_code == 403

@@ -1,0 +1,231 @@
+"""Headers and markup that keep health data private and script out of the pages."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from django.test import Client
+
+from monographs.models import Medicine
+from portal.models import User
+from tests.markup import elements, find_all
+
+PASSWORD = "correct-horse-battery"  # every fixture user's, see tests/conftest.py
+
+
+def _csp(header: str) -> dict[str, list[str]]:
+    directives: dict[str, list[str]] = {}
+    for part in header.split(";"):
+        name, *values = part.split()
+        directives[name] = values
+    return directives
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["/accounts/login/", "/medicines/", "/medicines/anakinra/", "/healthz", "/no-such-page/"],
+)
+def test_every_response_forbids_inline_script(
+    client: Client, anakinra: Medicine, path: str
+) -> None:
+    response = client.get(path)
+
+    policy = _csp(response["Content-Security-Policy"])
+    assert policy["script-src"] == ["'self'"]
+    assert policy["style-src"] == ["'self'"]
+    assert policy["object-src"] == ["'none'"]
+    assert policy["frame-ancestors"] == ["'none'"]
+    assert "'unsafe-inline'" not in response["Content-Security-Policy"]
+    assert "'unsafe-eval'" not in response["Content-Security-Policy"]
+
+
+def test_signed_in_pages_carry_the_policy_too(alice_client: Client, anakinra: Medicine) -> None:
+    response = alice_client.get("/", follow=True)
+
+    assert response.status_code == 200
+    assert _csp(response["Content-Security-Policy"])["script-src"] == ["'self'"]
+
+
+def test_pages_cannot_be_framed_or_sniffed(client: Client, anakinra: Medicine) -> None:
+    response = client.get("/medicines/anakinra/")
+
+    assert response["X-Frame-Options"] == "DENY"
+    assert response["X-Content-Type-Options"] == "nosniff"
+    assert response["Referrer-Policy"] == "same-origin"
+    assert response["Cross-Origin-Opener-Policy"] == "same-origin"
+
+
+@pytest.mark.parametrize("path", ["/medicines/", "/medicines/anakinra/"])
+def test_signed_in_responses_are_never_stored(
+    alice_client: Client, anakinra: Medicine, path: str
+) -> None:
+    response = alice_client.get(path)
+
+    cache_control = response["Cache-Control"]
+    assert "no-store" in cache_control
+    assert "private" in cache_control
+
+
+def test_the_signed_in_home_page_is_never_stored(alice_client: Client) -> None:
+    response = alice_client.get("/")
+
+    assert "no-store" in response["Cache-Control"]
+
+
+def test_an_anonymous_public_monograph_may_be_cached(client: Client, anakinra: Medicine) -> None:
+    response = client.get("/medicines/anakinra/")
+
+    assert response.status_code == 200
+    assert "no-store" not in response.get("Cache-Control", "")
+
+
+def test_an_htmx_call_without_a_session_is_sent_to_sign_in_as_a_whole_page(
+    client: Client, db: None
+) -> None:
+    response = client.get("/", HTTP_HX_REQUEST="true")
+
+    assert response.status_code == 200
+    assert response["HX-Redirect"] == "/accounts/login/?next=/"
+    assert "Location" not in response
+
+
+def test_a_plain_request_without_a_session_still_gets_a_redirect(client: Client, db: None) -> None:
+    response = client.get("/")
+
+    assert response.status_code == 302
+    assert response["Location"] == "/accounts/login/?next=/"
+    assert "HX-Redirect" not in response
+
+
+def test_an_htmx_call_to_another_redirect_is_left_alone(client: Client, db: None) -> None:
+    # Only the redirect to sign-in becomes HX-Redirect; a trailing-slash fix stays a redirect.
+    response = client.get("/medicines", HTTP_HX_REQUEST="true")
+
+    assert response.status_code == 301
+    assert response["Location"] == "/medicines/"
+    assert "HX-Redirect" not in response
+
+
+def _htmx_config(html: str) -> dict[str, object]:
+    [meta] = find_all(html, "meta", name="htmx-config")
+    return json.loads(meta.attrs["content"])
+
+
+def test_htmx_is_configured_without_eval_inline_script_or_history_cache(
+    client: Client, db: None
+) -> None:
+    config = _htmx_config(client.get("/accounts/login/").content.decode())
+
+    assert config["allowEval"] is False
+    assert config["allowScriptTags"] is False
+    assert config["includeIndicatorStyles"] is False
+    # A shared computer must not be able to restore a signed-in page from htmx's cache.
+    assert config["historyCacheSize"] == 0
+    assert config["historyRestoreAsHxRequest"] is False
+
+
+def _assert_no_inline_script_or_style(html: str) -> None:
+    tags = elements(html)
+    scripts = [tag for tag in tags if tag.tag == "script"]
+    assert scripts, "the page loads htmx and portal.js"
+    for script in scripts:
+        assert script.attrs.get("src", "").startswith("/static/"), script
+        assert script.text.strip() == "", script
+    assert [tag for tag in tags if tag.tag == "style"] == []
+    assert [tag for tag in tags if "style" in tag.attrs] == []
+    assert [tag for tag in tags if any(name.startswith("on") for name in tag.attrs)] == []
+
+
+def test_the_monograph_page_has_no_inline_script_or_style(
+    client: Client, anakinra: Medicine
+) -> None:
+    response = client.get("/medicines/anakinra/")
+
+    assert response.status_code == 200
+    _assert_no_inline_script_or_style(response.content.decode())
+
+
+def test_the_sign_in_page_has_no_inline_script_or_style(client: Client, alice: User) -> None:
+    # With a failed attempt, so the error markup is rendered too.
+    response = client.post("/accounts/login/", {"username": "alice@example.com", "password": "x"})
+
+    assert response.status_code == 200
+    _assert_no_inline_script_or_style(response.content.decode())
+
+
+def test_the_signed_in_home_page_has_no_inline_script_or_style(
+    alice_client: Client, anakinra: Medicine
+) -> None:
+    response = alice_client.get("/", follow=True)
+
+    assert response.status_code == 200
+    _assert_no_inline_script_or_style(response.content.decode())
+
+
+def test_the_checker_above_notices_inline_script_and_style() -> None:
+    with pytest.raises(AssertionError):
+        _assert_no_inline_script_or_style('<script src="/static/a.js"></script><p style="x">')
+    with pytest.raises(AssertionError):
+        _assert_no_inline_script_or_style('<script src="/static/a.js"></script><script>1</script>')
+
+
+def test_sign_in_without_a_csrf_token_is_rejected(alice: User) -> None:
+    client = Client(enforce_csrf_checks=True)
+
+    response = client.post(
+        "/accounts/login/", {"username": "alice@example.com", "password": PASSWORD}
+    )
+
+    assert response.status_code == 403
+    assert "_auth_user_id" not in client.session
+
+
+def test_sign_in_with_the_form_csrf_token_is_accepted(alice: User) -> None:
+    client = Client(enforce_csrf_checks=True)
+    page = client.get("/accounts/login/")
+    [token] = find_all(page.content.decode(), "input", name="csrfmiddlewaretoken")
+
+    response = client.post(
+        "/accounts/login/",
+        {
+            "username": "alice@example.com",
+            "password": PASSWORD,
+            "csrfmiddlewaretoken": token.attrs["value"],
+        },
+    )
+
+    assert response.status_code == 302
+    assert client.session["_auth_user_id"] == str(alice.pk)
+
+
+def _hx_headers(html: str) -> dict[str, str]:
+    [body] = [tag for tag in elements(html) if tag.tag == "body"]
+    return json.loads(body.attrs["hx-headers"])
+
+
+def test_htmx_sends_the_csrf_token_from_the_body_tag(alice: User, anakinra: Medicine) -> None:
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(alice)
+    headers = _hx_headers(client.get("/medicines/").content.decode())
+
+    rejected = client.post("/accounts/logout/", HTTP_HX_REQUEST="true")
+    accepted = client.post(
+        "/accounts/logout/", HTTP_HX_REQUEST="true", HTTP_X_CSRFTOKEN=headers["x-csrftoken"]
+    )
+
+    assert set(headers) == {"x-csrftoken"}
+    assert rejected.status_code == 403
+    # Signed out, htmx is told to load the sign-in page as a whole page.
+    assert accepted.status_code == 200
+    assert accepted["HX-Redirect"] == "/accounts/login/"
+    assert "_auth_user_id" not in client.session
+
+
+def test_the_admin_is_not_weakened_by_the_policy(carol_client: Client) -> None:
+    # The admin renders its own templates; it must still get the headers.
+    response = carol_client.get("/admin/")
+
+    assert response.status_code == 200
+    assert "'unsafe-inline'" not in _csp(response["Content-Security-Policy"])["script-src"]
+    assert "no-store" in response["Cache-Control"]
