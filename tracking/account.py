@@ -15,7 +15,14 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from .models import DoseLog, LabResult, PatientPreferences, SideEffectReport, Therapy
+from .models import (
+    DoseLog,
+    LabResult,
+    PatientPreferences,
+    ReminderDelivery,
+    SideEffectReport,
+    Therapy,
+)
 
 
 class PreferencesForm(forms.ModelForm):
@@ -65,6 +72,8 @@ def data_export(request: HttpRequest) -> HttpResponse:
     doses = DoseLog.objects.for_patient(user).select_related("site").order_by("taken_at")
     reports = SideEffectReport.objects.for_patient(user).prefetch_related("items__side_effect")
     results = LabResult.objects.for_patient(user).select_related("rule").order_by("taken_on")
+    preferences = PatientPreferences.objects.filter(patient=user).first()
+    reminders = ReminderDelivery.objects.filter(patient=user).order_by("due_date", "id")
     data = {
         "exported_at": timezone.now(),
         "account": {"email": user.email, "name": user.display_name},
@@ -123,6 +132,20 @@ def data_export(request: HttpRequest) -> HttpResponse:
                 "reviewed_at": result.reviewed_at,
             }
             for result in results
+        ],
+        # The calendar token stays out: a download is often passed on, the link is a key.
+        "preferences": preferences
+        and {
+            "email_lab_reminders": preferences.email_lab_reminders,
+            "email_dose_reminders": preferences.email_dose_reminders,
+        },
+        "reminders": [
+            {
+                "reason": reminder.reason,
+                "due_date": reminder.due_date,
+                "sent_at": reminder.sent_at,
+            }
+            for reminder in reminders
         ],
     }
     response = HttpResponse(

@@ -3,7 +3,6 @@ from __future__ import annotations
 import datetime
 import uuid
 import zoneinfo
-from decimal import Decimal
 from typing import Any
 
 from django import forms
@@ -79,18 +78,18 @@ class TherapyForm(forms.ModelForm):
             medicine__in=Medicine.objects.published()
         ).select_related("medicine")
 
-    def clean_weight_kg(self) -> Decimal | None:
-        weight = self.cleaned_data.get("weight_kg")
-        if weight is not None and not (Decimal("0.5") <= weight <= Decimal("350")):
-            raise ValidationError("Enter a body weight between 0.5 and 350 kg.")
-        return weight
-
     def _post_clean(self) -> None:
         # The medicine follows from the regimen; set it before the model's clean().
         regimen = self.cleaned_data.get("regimen")
         if regimen is not None:
             self.instance.medicine = regimen.medicine
+        refused = {name: len(errors) for name, errors in self._errors.items()}
         super()._post_clean()
+        # A value the form refused reaches the model as empty, so the model's clean()
+        # would also ask for it ("enter the weight") right under "weight between 0.5
+        # and 350 kg": keep only the message about what the patient typed.
+        for name, count in refused.items():
+            del self._errors[name][count:]
 
 
 class DoseForm(forms.Form):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import re
 import uuid
 from dataclasses import dataclass
 from decimal import Decimal
@@ -26,6 +27,7 @@ Unit = LabResult.Unit
 # A neutrophil count above this (cells/µL) is not a plausible result.
 MAX_CELLS_PER_UL = Decimal("100000")
 EXTRA_TEST = "extra"
+TOKEN_PATTERN = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
 
 def to_cells_per_ul(value: Decimal, unit: str) -> Decimal:
@@ -33,8 +35,23 @@ def to_cells_per_ul(value: Decimal, unit: str) -> Decimal:
     return value * 1000 if unit == Unit.GIGA_PER_L else value
 
 
+ALREADY_RECORDED = "A result for this test is already recorded."
+
+
+class DueChoiceField(forms.ChoiceField):
+    """The scheduled test a result answers; one already done gets a message of its own."""
+
+    default_error_messages = {"invalid_choice": "Choose one of the tests in the list."}
+    done: frozenset[str] = frozenset()
+
+    def validate(self, value: str) -> None:
+        if value in self.done:
+            raise ValidationError(ALREADY_RECORDED, code="already_recorded")
+        super().validate(value)
+
+
 class LabResultForm(forms.Form):
-    due = forms.ChoiceField(label="Which test is this?")
+    due = DueChoiceField(label="Which test is this?")
     taken_on = forms.DateField(
         label="Date of the blood test", widget=forms.DateInput(attrs={"type": "date"})
     )
@@ -47,9 +64,16 @@ class LabResultForm(forms.Form):
     )
     unit = forms.ChoiceField(label="Unit", choices=Unit.choices, widget=forms.RadioSelect)
 
-    def __init__(self, *args: Any, dues: list[LabDue], **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, dues: list[LabDue], today: datetime.date | None = None, **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
+        # The patient's own date: "tomorrow" in UTC can already be today in Tokyo.
+        self.today = today
         self.dues = {f"{d.rule.pk}:{d.month}": d for d in dues if d.result is None}
+        self.fields["due"].done = frozenset(
+            f"{d.rule.pk}:{d.month}" for d in dues if d.result is not None
+        )
         rules = {d.rule.pk: d.rule for d in dues}
         self.rules = rules
         self.fields["due"].choices = [
@@ -62,7 +86,7 @@ class LabResultForm(forms.Form):
 
     def clean_taken_on(self) -> datetime.date:
         taken_on: datetime.date = self.cleaned_data["taken_on"]
-        if taken_on > timezone.localdate():
+        if taken_on > (self.today or timezone.localdate()):
             raise ValidationError(
                 "The test date is in the future. Enter the day the blood was taken."
             )
@@ -229,13 +253,13 @@ def labs(request: HttpRequest) -> HttpResponse:
     results = list(LabResult.objects.for_patient(request.user).select_related("rule"))
     dues = therapy.lab_due_dates(results)
     if request.method == "POST":
-        form = LabResultForm(request.POST, dues=dues)
+        form = LabResultForm(request.POST, dues=dues, today=therapy.today())
         if form.is_valid():
             try:
                 with transaction.atomic():
                     result = record_lab_result(request.user, form)
             except IntegrityError:
-                form.add_error("due", "A result for this test is already recorded.")
+                form.add_error("due", ALREADY_RECORDED)
             else:
                 return redirect(result)
     else:
@@ -255,6 +279,10 @@ def lab_result(request: HttpRequest, uuid: uuid.UUID) -> HttpResponse:
 @require_GET
 def lab_calendar(request: HttpRequest, token: str) -> HttpResponse:
     """A private feed: the token is the only key, so a wrong one is a plain 404."""
+    # Only URL-safe tokens are ever issued; anything else (a NUL byte makes PostgreSQL
+    # raise) is a 404 without asking the database.
+    if not TOKEN_PATTERN.fullmatch(token):
+        raise Http404
     preferences = (
         PatientPreferences.objects.filter(calendar_token=token).select_related("patient").first()
     )

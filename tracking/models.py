@@ -31,6 +31,7 @@ if TYPE_CHECKING:
 MIN_WEIGHT_KG = Decimal("0.5")
 MAX_WEIGHT_KG = Decimal("350")
 MAX_START_DAYS_AHEAD = 60
+WEIGHT_MESSAGE = "Enter a body weight between 0.5 and 350 kg."
 
 
 def new_calendar_token() -> str:
@@ -86,7 +87,7 @@ class Therapy(models.Model):
     prescribed_dose = models.DecimalField(
         max_digits=7,
         decimal_places=2,
-        validators=[MinValueValidator(Decimal("0.01"))],
+        validators=[MinValueValidator(Decimal("0.01"), message="The dose must be more than 0.")],
         help_text="Each dose, in the regimen's unit: mg, or mg/kg for a weight-based regimen.",
     )
     weight_kg = models.DecimalField(
@@ -95,7 +96,10 @@ class Therapy(models.Model):
         decimal_places=1,
         null=True,
         blank=True,
-        validators=[MinValueValidator(MIN_WEIGHT_KG), MaxValueValidator(MAX_WEIGHT_KG)],
+        validators=[
+            MinValueValidator(MIN_WEIGHT_KG, message=WEIGHT_MESSAGE),
+            MaxValueValidator(MAX_WEIGHT_KG, message=WEIGHT_MESSAGE),
+        ],
     )
     start_date = models.DateField()
     end_date = models.DateField(null=True, blank=True)
@@ -133,18 +137,26 @@ class Therapy(models.Model):
             errors["regimen"] = "Choose a regimen of the chosen medicine."
         if regimen is not None and regimen.is_weight_based and self.weight_kg is None:
             errors["weight_kg"] = "This regimen is dosed by body weight: enter the weight in kg."
-        if regimen is not None and self.prescribed_dose is not None and not errors:
-            per_day = self.prescribed_dose * regimen.doses_per_day
-            if per_day > regimen.max_daily:
-                errors["prescribed_dose"] = (
-                    f"That is more than this regimen allows: at most {regimen.max_daily_text}. "
-                    "Check the dose on your prescription."
-                )
+        # One dose may not pass the day's maximum; what a day adds up to is checked
+        # when doses are logged (a split regimen may be taken once or twice a day).
+        if (
+            regimen is not None
+            and self.prescribed_dose is not None
+            and not errors
+            and self.prescribed_dose > regimen.max_daily
+        ):
+            errors["prescribed_dose"] = (
+                f"That is more than this regimen allows: at most {regimen.max_daily_text}. "
+                "Check the dose on your prescription."
+            )
         if self.start_date is not None:
-            latest = timezone.localdate() + datetime.timedelta(days=MAX_START_DAYS_AHEAD)
+            zone = self.zone if self.time_zone in zoneinfo.available_timezones() else None
+            latest = timezone.localdate(timezone=zone) + datetime.timedelta(
+                days=MAX_START_DAYS_AHEAD
+            )
             if self.start_date > latest:
                 errors["start_date"] = (
-                    f"The start date is too far ahead. Use a date before {latest:%-d %B %Y}."
+                    f"The start date is too far ahead. Use a date on or before {latest:%-d %B %Y}."
                 )
         if errors:
             raise ValidationError(errors)
@@ -320,7 +332,11 @@ class DoseLog(models.Model):
 
     class Meta:
         ordering = ["-taken_at", "-id"]
-        indexes = [models.Index(fields=["patient", "-taken_at"], name="doselog_patient_time")]
+        indexes = [
+            models.Index(fields=["patient", "-taken_at"], name="doselog_patient_time"),
+            models.Index(fields=["patient", "local_date"], name="doselog_patient_day"),
+            models.Index(fields=["patient", "site", "taken_at"], name="doselog_patient_site"),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=(

@@ -51,8 +51,8 @@ def record_dose(
         Therapy.objects.select_for_update().filter(pk=therapy.pk).first()
         if submission_id is not None:
             existing = DoseLog.objects.filter(submission_id=submission_id).first()
-            if existing is not None and existing.patient_id == therapy.patient_id:
-                return existing
+            if existing is not None:
+                return _same_patients(existing, therapy)
         if entry.status == DoseLog.Status.TAKEN:
             _check_day_rules(therapy, local_date, entry.dose_mg, instance, confirm_second)
         dose = instance or DoseLog(patient=therapy.patient, therapy=therapy)
@@ -73,8 +73,16 @@ def record_dose(
             existing = DoseLog.objects.filter(submission_id=submission_id).first()
             if submission_id is None or existing is None:
                 raise
-            return existing
+            return _same_patients(existing, therapy)
     return dose
+
+
+def _same_patients(existing: DoseLog, therapy: Therapy) -> DoseLog:
+    """The row a resubmitted form already made; never another patient's."""
+    if existing.patient_id != therapy.patient_id:
+        # Only a replayed or forged form gets here: say nothing about the other row.
+        raise ValidationError("This form has already been used. Reload the page and try again.")
+    return existing
 
 
 def _check_day_rules(

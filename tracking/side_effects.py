@@ -36,9 +36,17 @@ class SideEffectReportForm(forms.Form):
     )
     dose = forms.UUIDField(required=False, widget=forms.HiddenInput)
 
-    def __init__(self, *args: Any, side_effects: list[SideEffect], **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        side_effects: list[SideEffect],
+        today: datetime.date | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.side_effects = side_effects
+        # The patient's own date: "tomorrow" in UTC can already be today in Tokyo.
+        self.today = today
         for effect in side_effects:
             self.fields[f"effect_{effect.pk}"] = forms.BooleanField(
                 label=effect.name, required=False
@@ -72,7 +80,7 @@ class SideEffectReportForm(forms.Form):
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean()
-        today = timezone.localdate()
+        today = self.today or timezone.localdate()
         for effect in self.side_effects:
             started = cleaned.get(f"started_{effect.pk}")
             if started is not None and started > today:
@@ -143,39 +151,56 @@ def _get_dose_for_user(request: HttpRequest, dose_uuid: uuid.UUID | None) -> Dos
     return get_object_or_404(DoseLog.objects.for_patient(request.user), uuid=dose_uuid)
 
 
-def _medicine_for(request: HttpRequest) -> Medicine | None:
-    therapy = Therapy.objects.for_patient(request.user).select_related("medicine").first()
-    return therapy.medicine if therapy else None
+def _therapy_for(request: HttpRequest) -> Therapy | None:
+    return Therapy.objects.for_patient(request.user).select_related("medicine").first()
+
+
+def _same_answer(
+    report: SideEffectReport,
+    *,
+    chosen: list[tuple[SideEffect, str, datetime.date | None]],
+    other: str,
+    none_reported: bool,
+) -> bool:
+    items = {(item.side_effect_id, item.severity, item.started_on) for item in report.items.all()}
+    return (
+        report.none_reported == none_reported
+        and report.other == other.strip()
+        and items == {(effect.pk, severity, started) for effect, severity, started in chosen}
+    )
 
 
 @require_http_methods(["GET", "POST"])
 @vary_on_headers("HX-Request")
 @login_required
 def side_effect_new(request: HttpRequest) -> HttpResponse:
-    medicine = _medicine_for(request)
-    if medicine is None:
+    therapy = _therapy_for(request)
+    if therapy is None:
         return redirect("tracking:therapy")
+    medicine = therapy.medicine
     effects = prompt_side_effects(medicine)
     if request.method == "POST":
-        form = SideEffectReportForm(request.POST, side_effects=effects)
+        form = SideEffectReportForm(request.POST, side_effects=effects, today=therapy.today())
         none_reported = "none" in request.POST
         if none_reported or form.is_valid():
-            dose = _get_dose_for_user(
-                request, form.cleaned_data.get("dose") if form.is_valid() else None
-            )
             if none_reported:
-                dose = _get_dose_for_user(request, _uuid_or_none(request.POST.get("dose")))
+                dose_uuid = _uuid_or_none(request.POST.get("dose"))
+                chosen, other = [], ""
+            else:
+                dose_uuid = form.cleaned_data.get("dose")
+                chosen, other = form.chosen(), form.cleaned_data.get("other", "")
+            dose = _get_dose_for_user(request, dose_uuid)
+            answer = {"chosen": chosen, "other": other, "none_reported": none_reported}
             try:
-                report = report_side_effects(
-                    request.user,
-                    dose=dose,
-                    chosen=[] if none_reported else form.chosen(),
-                    other="" if none_reported else form.cleaned_data.get("other", ""),
-                    none_reported=none_reported,
-                )
+                report = report_side_effects(request.user, dose=dose, **answer)
             except IntegrityError:
-                # This dose already has an answer (a double tap): show that one.
-                report = SideEffectReport.objects.for_patient(request.user).get(dose=dose)
+                existing = SideEffectReport.objects.for_patient(request.user).get(dose=dose)
+                if _same_answer(existing, **answer):
+                    report = existing  # a double tap: show the answer already saved
+                else:
+                    # A different answer about the same dose (an emergency after "none")
+                    # must never be lost: keep it as a report of its own.
+                    report = report_side_effects(request.user, dose=None, **answer)
             if request.htmx:
                 return render(
                     request, "tracking/side_effect_detail.html#outcome", {"report": report}

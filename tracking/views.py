@@ -43,7 +43,9 @@ def with_therapy(view: PatientView[P]) -> Callable[Concatenate[HttpRequest, P], 
     @login_required
     def wrapper(request: HttpRequest, *args: P.args, **kwargs: P.kwargs) -> HttpResponse:
         therapy = (
-            Therapy.objects.for_patient(request.user).select_related("regimen", "medicine").first()
+            Therapy.objects.for_patient(request.user)
+            .select_related("regimen", "medicine", "patient")
+            .first()
         )
         if therapy is None:
             setup = reverse("tracking:therapy")

@@ -1,0 +1,223 @@
+"""/doses/: every entry newest first, 20 a page, and a month calendar of dose days."""
+
+from __future__ import annotations
+
+import datetime
+import re
+
+import pytest
+from django.test import Client
+from pytest_django import DjangoAssertNumQueries
+
+from monographs.models import InjectionSite
+from tracking.models import DoseLog, Therapy
+
+from .conftest import TODAY, BulkDoses, LogDose, new_york
+from .pages import calendar_statuses, text
+
+URL = "/doses/"
+Area = InjectionSite.BodyArea
+ENTRY_TIME = re.compile(r'<time datetime="([^"]+)">')
+
+
+def _entry_times(html: str) -> list[datetime.datetime]:
+    return [datetime.datetime.fromisoformat(value) for value in ENTRY_TIME.findall(html)]
+
+
+def _log_days(therapy: Therapy, log_dose: LogDose, count: int) -> list[DoseLog]:
+    """One dose a day at 08:00 New York time, the newest yesterday."""
+    return [
+        log_dose(therapy, new_york(2026, 11, 17, 8) - datetime.timedelta(days=back))
+        for back in range(count)
+    ]
+
+
+def test_history_lists_entries_newest_first_in_the_patients_time(
+    alice_client: Client,
+    alice_therapy: Therapy,
+    sites: dict[str, InjectionSite],
+    log_dose: LogDose,
+) -> None:
+    log_dose(alice_therapy, new_york(2026, 11, 16, 8, 5), site=sites[Area.LEFT_THIGH])
+    log_dose(alice_therapy, new_york(2026, 11, 17, 9), status="skipped", skip_reason="Flu")
+    log_dose(alice_therapy, new_york(2026, 11, 18, 7, 40), site=sites[Area.RIGHT_THIGH], note="ok")
+
+    response = alice_client.get(URL)
+
+    assert response.status_code == 200
+    html = text(response)
+    assert "<h1>Your dose history</h1>" in html
+    assert _entry_times(html) == [
+        new_york(2026, 11, 18, 7, 40),
+        new_york(2026, 11, 17, 9),
+        new_york(2026, 11, 16, 8, 5),
+    ]
+    assert "Wed 18 Nov 2026, 7:40 AM</time>" in html
+    assert "100 mg, Front of right thigh" in html
+    assert "Note: ok" in html
+    assert "Flu" in html
+    assert "Mon 16 Nov 2026, 8:05 AM</time>" in html
+
+
+def test_history_is_paginated_20_a_page(
+    alice_client: Client, alice_therapy: Therapy, log_dose: LogDose
+) -> None:
+    doses = _log_days(alice_therapy, log_dose, 25)  # newest first
+
+    first = text(alice_client.get(URL))
+    second = text(alice_client.get(URL, {"page": 2}))
+
+    assert _entry_times(first) == [dose.taken_at for dose in doses[:20]]
+    assert _entry_times(second) == [dose.taken_at for dose in doses[20:]]
+    assert "Page 1 of 2" in first
+    assert "?page=2&amp;month=2026-11" in alice_client.get(URL).content.decode()
+    assert "Page 2 of 2" in second
+    # A page past the end, or not a number, still shows a page.
+    assert _entry_times(text(alice_client.get(URL, {"page": 99}))) == _entry_times(second)
+    assert _entry_times(text(alice_client.get(URL, {"page": "x"}))) == _entry_times(first)
+
+
+def test_history_without_entries_invites_a_first_one(
+    alice_client: Client, alice_therapy: Therapy
+) -> None:
+    html = text(alice_client.get(URL))
+
+    assert "Nothing logged yet." in html
+    assert "Page 1" not in html
+
+
+def test_calendar_shows_this_month_taken_skipped_missed_due_and_future(
+    alice_client: Client, alice_therapy: Therapy, log_dose: LogDose
+) -> None:
+    log_dose(alice_therapy, new_york(2026, 11, 2, 8))
+    log_dose(alice_therapy, new_york(2026, 11, 3, 8), status="skipped", skip_reason="Away")
+    for day in range(4, 18):
+        if day != 10:
+            log_dose(alice_therapy, new_york(2026, 11, day, 8))
+
+    response = alice_client.get(URL)
+
+    days = calendar_statuses(response)
+    assert sorted(days) == list(range(1, 31))
+    assert days[1] == "missed"
+    assert days[2] == "taken"
+    assert days[3] == "skipped"
+    assert days[10] == "missed"
+    assert days[17] == "taken"
+    assert days[18] == "due"
+    assert {days[day] for day in range(19, 31)} == {"none"}
+    assert '<h2 id="calendar-heading">November 2026</h2>' in text(response)
+
+
+def test_calendar_of_an_earlier_month_by_query(
+    alice_client: Client, alice_therapy: Therapy, log_dose: LogDose
+) -> None:
+    # The therapy started on 9 October; before that no day is due.
+    assert alice_therapy.start_date == datetime.date(2026, 10, 9)
+    log_dose(alice_therapy, new_york(2026, 10, 9, 8))
+    log_dose(alice_therapy, new_york(2026, 10, 31, 23, 30))  # still 31 October in New York
+
+    response = alice_client.get(URL, {"month": "2026-10"})
+
+    html = text(response)
+    days = calendar_statuses(response)
+    assert "October 2026" in html
+    assert {days[day] for day in range(1, 9)} == {"none"}
+    assert days[9] == "taken"
+    assert days[10] == "missed"
+    assert days[31] == "taken"
+    assert 'href="?month=2026-11"' in html  # next month, up to this one
+    assert 'href="?month=2026-09"' in html
+
+
+def test_calendar_has_no_next_month_after_this_one(
+    alice_client: Client, alice_therapy: Therapy
+) -> None:
+    html = text(alice_client.get(URL))
+
+    assert 'href="?month=2026-10"' in html
+    assert 'href="?month=2026-12"' not in html
+
+
+@pytest.mark.parametrize("month", ["", "nonsense", "2026-13", "2026-1x"])
+def test_an_unreadable_month_shows_this_month(
+    alice_client: Client, alice_therapy: Therapy, month: str
+) -> None:
+    response = alice_client.get(URL, {"month": month})
+
+    assert response.status_code == 200
+    assert "November 2026" in text(response)
+
+
+@pytest.mark.parametrize("month", ["0001-01", "9999-12"])
+def test_a_month_at_the_edge_of_the_calendar_does_not_break_the_page(
+    alice_client: Client, alice_therapy: Therapy, month: str
+) -> None:
+    response = alice_client.get(URL, {"month": month})
+
+    assert response.status_code == 200
+    assert "November 2026" in text(response)
+
+
+def test_a_late_evening_dose_is_taken_on_its_new_york_day_in_the_calendar(
+    alice_client: Client, alice_therapy: Therapy, log_dose: LogDose
+) -> None:
+    # 23:30 on 17 November in New York = 04:30 on the 18th in UTC.
+    dose = log_dose(alice_therapy, datetime.datetime(2026, 11, 18, 4, 30, tzinfo=datetime.UTC))
+
+    days = calendar_statuses(alice_client.get(URL))
+
+    assert dose.local_date == datetime.date(2026, 11, 17)
+    assert days[17] == "taken"
+    assert days[18] == "due"
+
+
+def test_bob_sees_only_his_own_history(
+    bob_client: Client,
+    alice_therapy: Therapy,
+    bob_therapy: Therapy,
+    log_dose: LogDose,
+) -> None:
+    log_dose(alice_therapy, new_york(2026, 11, 17, 8), note="alice only")
+    log_dose(bob_therapy, new_york(2026, 11, 16, 9))
+
+    response = bob_client.get(URL)
+
+    html = text(response)
+    assert "alice only" not in html
+    assert _entry_times(html) == [new_york(2026, 11, 16, 9)]
+    assert calendar_statuses(response)[17] == "missed"
+
+
+@pytest.mark.parametrize("method", ["post", "put", "delete"])
+def test_history_rejects_other_methods(
+    alice_client: Client, alice_therapy: Therapy, method: str
+) -> None:
+    assert getattr(alice_client, method)(URL).status_code == 405
+
+
+def test_history_sends_anonymous_visitors_to_sign_in(client: Client, db: None) -> None:
+    assert client.get(URL)["Location"] == "/accounts/login/?next=/doses/"
+
+
+@pytest.mark.parametrize("count", [10, 1000])
+def test_history_query_count_does_not_grow_with_the_log(
+    alice_client: Client,
+    alice_therapy: Therapy,
+    make_bulk_doses: BulkDoses,
+    django_assert_max_num_queries: DjangoAssertNumQueries,
+    count: int,
+) -> None:
+    make_bulk_doses(alice_therapy, count)
+
+    # 1 session, 2 user, 3 therapy with regimen, medicine and patient, 4 status of each
+    # day in the calendar's weeks, 5 count for the paginator, 6 the page of entries with
+    # their sites.
+    with django_assert_max_num_queries(6):
+        response = alice_client.get(URL)
+
+    assert response.status_code == 200
+    html = text(response)
+    assert len(_entry_times(html)) == min(20, count)
+    assert ("Page 1 of 50" in html) is (count == 1000)
+    assert calendar_statuses(response)[TODAY.day - 1] == "taken"

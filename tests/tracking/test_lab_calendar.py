@@ -1,0 +1,155 @@
+"""/labs/calendar/<token>.ics: a private iCalendar feed of the blood tests still to do.
+
+Calendar apps fetch it without signing in, so the token is the only key: a wrong or
+replaced token is a plain 404, and the events say nothing about health.
+"""
+
+from __future__ import annotations
+
+import datetime
+import secrets
+
+import icalendar
+import pytest
+from dateutil.relativedelta import relativedelta
+from django.http import HttpResponse
+from django.test import Client
+
+from monographs.models import Medicine
+from portal.models import User
+from tracking.models import PatientPreferences, Therapy
+
+from .safety_fixtures import (
+    alice_on_anakinra_fixture,  # noqa: F401
+    anc_rule,
+    bob_on_anakinra_fixture,  # noqa: F401
+    frozen_now_fixture,  # noqa: F401
+    medicine_names_in,
+    new_result,
+)
+
+pytestmark = pytest.mark.usefixtures("frozen_now")
+
+
+def _feed_url(patient: User) -> str:
+    preferences, _ = PatientPreferences.objects.get_or_create(patient=patient)
+    return f"/labs/calendar/{preferences.calendar_token}.ics"
+
+
+def _events(response: HttpResponse) -> list[icalendar.Event]:
+    calendar = icalendar.Calendar.from_ical(response.content)
+    return list(calendar.walk("VEVENT"))
+
+
+def _dates(response: HttpResponse) -> list[datetime.date]:
+    return sorted(event.decoded("dtstart") for event in _events(response))
+
+
+def _schedule(therapy: Therapy, months: list[int]) -> list[datetime.date]:
+    return [therapy.start_date + relativedelta(months=month) for month in months]
+
+
+def test_the_feed_holds_each_test_still_to_do_as_an_all_day_event(
+    client: Client, alice: User, alice_on_anakinra: Therapy, anakinra: Medicine
+) -> None:
+    rule = anc_rule(anakinra)
+    new_result(alice, rule, month=0, value=2500, taken_on=alice_on_anakinra.start_date)
+
+    response = client.get(_feed_url(alice))  # no sign-in: a calendar app fetches it
+
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/calendar")
+    assert "no-store" in response["Cache-Control"]
+    assert "private" in response["Cache-Control"]
+    assert _dates(response) == _schedule(alice_on_anakinra, [1, 2, 3, 6, 9, 12])
+    events = _events(response)
+    for event in events:
+        assert str(event["summary"]) == "Blood test due"
+        assert event.decoded("dtend") - event.decoded("dtstart") == datetime.timedelta(days=1)
+    assert len({str(event["uid"]) for event in events}) == len(events)
+
+
+def test_the_feed_names_no_medicine_test_or_patient(
+    client: Client, alice: User, alice_on_anakinra: Therapy, anakinra: Medicine
+) -> None:
+    body = client.get(_feed_url(alice)).content.decode()
+
+    assert medicine_names_in(body, anakinra) == []
+    for secret in [anc_rule(anakinra).short_name, "neutrophil", alice.email, alice.display_name]:
+        assert secret.lower() not in body.lower()
+
+
+def test_moving_the_start_date_moves_the_events(
+    client: Client, alice: User, alice_on_anakinra: Therapy, anakinra: Medicine
+) -> None:
+    url = _feed_url(alice)
+    alice_on_anakinra.start_date = datetime.date(2026, 10, 1)
+    alice_on_anakinra.save()
+
+    dates = _dates(client.get(url))
+
+    assert dates == _schedule(alice_on_anakinra, [0, 1, 2, 3, 6, 9, 12])
+    assert dates[1] == datetime.date(2026, 11, 1)
+
+
+def test_a_patient_without_a_therapy_gets_an_empty_calendar(
+    client: Client, alice: User, anakinra: Medicine
+) -> None:
+    response = client.get(_feed_url(alice))
+
+    assert response.status_code == 200
+    assert _events(response) == []
+
+
+@pytest.mark.usefixtures("alice_on_anakinra")
+@pytest.mark.parametrize("token", ["not-the-token", "x" * 43, "", "..%2F..%2Fetc%2Fpasswd", "%00"])
+def test_a_wrong_token_is_a_404_that_reveals_nothing(
+    client: Client, alice: User, token: str
+) -> None:
+    real = client.get(_feed_url(alice))
+
+    response = client.get(f"/labs/calendar/{token}.ics")
+
+    assert response.status_code == 404
+    assert not response["Content-Type"].startswith("text/calendar")
+    body = response.content.decode()
+    assert alice.email not in body
+    assert "VEVENT" not in body
+    assert real.status_code == 200
+
+
+@pytest.mark.usefixtures("alice_on_anakinra")
+def test_bob_signed_in_still_gets_404_without_alices_token(
+    bob_client: Client, alice: User, bob: User, bob_on_anakinra: Therapy, anakinra: Medicine
+) -> None:
+    alices_url = _feed_url(alice)
+    bobs_url = _feed_url(bob)
+
+    guessed = bob_client.get(f"/labs/calendar/{secrets.token_urlsafe(32)}.ics")
+    own = bob_client.get(bobs_url)
+
+    assert guessed.status_code == 404
+    assert alices_url != bobs_url
+    # Bob's feed is his schedule (he started 100 days ago), not alice's.
+    assert _dates(own) == _schedule(bob_on_anakinra, [0, 1, 2, 3, 6, 9, 12])
+
+
+def test_a_new_link_from_the_account_page_ends_the_old_one(
+    alice_client: Client, alice: User, alice_on_anakinra: Therapy
+) -> None:
+    old_url = _feed_url(alice)
+    assert alice_client.get(old_url).status_code == 200
+
+    response = alice_client.post("/account/calendar-link/")
+
+    assert response.status_code == 302
+    new_url = _feed_url(alice)
+    assert new_url != old_url
+    assert alice_client.get(old_url).status_code == 404
+    assert alice_client.get(new_url).status_code == 200
+
+
+@pytest.mark.usefixtures("alice_on_anakinra")
+@pytest.mark.parametrize("method", ["post", "put", "delete"])
+def test_other_methods_are_not_allowed(client: Client, alice: User, method: str) -> None:
+    assert getattr(client, method)(_feed_url(alice)).status_code == 405

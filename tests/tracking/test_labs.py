@@ -1,0 +1,522 @@
+"""/labs/: which blood tests are due, overdue, later or done, recording a result, the trend.
+
+The ANC rule of the seeded monograph: before the first dose, then months 1, 2, 3, 6, 9
+and 12 from the therapy start; a result below 1,000 cells/µL goes to the care team.
+"""
+
+from __future__ import annotations
+
+import datetime
+import re
+from decimal import Decimal
+
+import pytest
+import time_machine
+from dateutil.relativedelta import relativedelta
+from django.http import HttpResponse
+from django.test import Client
+from pytest_django import DjangoAssertNumQueries
+
+from monographs.models import LabRule, Medicine
+from portal.models import User
+from tracking.models import LabResult, Therapy
+
+from .safety_fixtures import (
+    TODAY,
+    alice_on_anakinra_fixture,  # noqa: F401
+    anc_rule,
+    bob_on_anakinra_fixture,  # noqa: F401
+    frozen_now_fixture,  # noqa: F401
+    inner_html,
+    is_login_redirect,
+    new_result,
+    new_therapy,
+    once_daily_regimen,
+    page_words,
+    section_words,
+    words,
+)
+
+URL = "/labs/"
+LONG_DATE = "%-d %B %Y"
+
+
+@pytest.fixture
+def rule(anakinra: Medicine) -> LabRule:
+    return anc_rule(anakinra)
+
+
+def _therapy_for(alice: User, anakinra: Medicine, start: datetime.date) -> Therapy:
+    return new_therapy(alice, anakinra, start_date=start)
+
+
+def _record(client: Client, rule: LabRule, **changes: str) -> HttpResponse:
+    data = {
+        "due": f"{rule.pk}:1",
+        "taken_on": "2026-11-17",
+        "value": "2500",
+        "unit": "cells_ul",
+    }
+    data.update(changes)
+    return client.post(URL, data)
+
+
+def _due_options(response: HttpResponse) -> list[str]:
+    [select] = inner_html(response, name="due")
+    return re.findall(r'<option value="([^"]+)"', select)
+
+
+# --- what is due -------------------------------------------------------------------------
+
+
+@pytest.mark.usefixtures("frozen_now")
+def test_tests_are_grouped_overdue_soon_later_and_done_with_words(
+    alice_client: Client, alice: User, anakinra: Medicine, rule: LabRule
+) -> None:
+    start = datetime.date(2026, 8, 23)
+    _therapy_for(alice, anakinra, start)
+    new_result(alice, rule, month=0, value=2400, taken_on=datetime.date(2026, 8, 20))
+
+    response = alice_client.get(URL)
+
+    assert response.status_code == 200
+    overdue = section_words(response, "overdue-heading")
+    soon = section_words(response, "soon-heading")
+    later = section_words(response, "upcoming-heading")
+    done = section_words(response, "done-heading")
+    month_1, month_2 = start + relativedelta(months=1), start + relativedelta(months=2)
+    assert (
+        f"ANC at month 1: {month_1:{LONG_DATE}}, {(TODAY - month_1).days} days overdue" in overdue
+    )
+    assert "ANC at month 2: 23 October 2026, 26 days overdue" in overdue
+    assert f"{(TODAY - month_2).days} days overdue" in overdue
+    assert soon == "Due in the next 14 days ANC at month 3: 23 November 2026, due in 5 days"
+    for month in (6, 9, 12):
+        due = start + relativedelta(months=month)
+        assert (
+            f"ANC at month {month}: {due:{LONG_DATE}}, due in {(due - TODAY).days} days" in later
+        )
+    assert "ANC before your first dose: done on 20 August 2026" in done
+    for text, other in [(overdue, "month 3"), (soon, "month 1"), (later, "month 3")]:
+        assert other not in text
+    assert "before your first dose" not in overdue + soon + later
+
+
+@pytest.mark.usefixtures("frozen_now")
+@pytest.mark.parametrize(
+    ("days_from_today", "section", "wording"),
+    [
+        (0, "soon-heading", "due today"),
+        (1, "soon-heading", "due tomorrow"),
+        (5, "soon-heading", "due in 5 days"),
+        (14, "soon-heading", "due in 14 days"),
+        (15, "upcoming-heading", "due in 15 days"),
+        (-1, "overdue-heading", "1 day overdue"),
+        (-3, "overdue-heading", "3 days overdue"),
+    ],
+)
+def test_how_far_away_a_test_is_in_words(
+    alice_client: Client,
+    alice: User,
+    anakinra: Medicine,
+    days_from_today: int,
+    section: str,
+    wording: str,
+) -> None:
+    month_1 = TODAY + datetime.timedelta(days=days_from_today)
+    _therapy_for(alice, anakinra, month_1 - relativedelta(months=1))
+
+    response = alice_client.get(URL)
+
+    assert f"ANC at month 1: {month_1:{LONG_DATE}}, {wording}" in section_words(response, section)
+
+
+@pytest.mark.usefixtures("frozen_now")
+def test_a_start_at_a_month_end_counts_to_the_last_day_of_shorter_months(
+    alice_client: Client, alice: User, anakinra: Medicine
+) -> None:
+    therapy = _therapy_for(alice, anakinra, datetime.date(2026, 1, 31))
+
+    dues = {due.month: due.due_date for due in therapy.lab_due_dates([])}
+
+    assert dues == {
+        0: datetime.date(2026, 1, 31),
+        1: datetime.date(2026, 2, 28),
+        2: datetime.date(2026, 3, 31),
+        3: datetime.date(2026, 4, 30),
+        6: datetime.date(2026, 7, 31),
+        9: datetime.date(2026, 10, 31),
+        12: datetime.date(2027, 1, 31),
+    }
+    assert "ANC at month 1: 28 February 2026" in section_words(
+        alice_client.get(URL), "overdue-heading"
+    )
+
+
+def test_a_leap_year_february_ends_on_the_29th(anakinra: Medicine) -> None:
+    therapy = Therapy(medicine=anakinra, start_date=datetime.date(2028, 1, 31))
+
+    dues = {due.month: due.due_date for due in therapy.lab_due_dates([])}
+
+    assert dues[1] == datetime.date(2028, 2, 29)
+
+
+@pytest.mark.usefixtures("frozen_now")
+def test_moving_the_start_date_moves_open_tests_and_keeps_results(
+    alice_client: Client, alice: User, anakinra: Medicine, rule: LabRule
+) -> None:
+    _therapy_for(alice, anakinra, datetime.date(2026, 10, 9))
+    baseline = new_result(alice, rule, month=0, value=2400, taken_on=datetime.date(2026, 10, 8))
+    month_1 = new_result(alice, rule, month=1, value=900, taken_on=datetime.date(2026, 11, 9))
+
+    response = alice_client.post(
+        "/therapy/",
+        {
+            "regimen": str(once_daily_regimen(anakinra).pk),
+            "prescribed_dose": "100",
+            "weight_kg": "",
+            "start_date": "2026-09-28",
+            "time_zone": "America/New_York",
+            "usual_dose_time": "08:00",
+        },
+    )
+
+    assert response.status_code == 302
+    for result, month, taken_on, value in [
+        (baseline, 0, datetime.date(2026, 10, 8), Decimal(2400)),
+        (month_1, 1, datetime.date(2026, 11, 9), Decimal(900)),
+    ]:
+        result.refresh_from_db()
+        assert (result.due_month, result.taken_on, result.value) == (month, taken_on, value)
+    assert LabResult.objects.filter(patient=alice).count() == 2
+    page = alice_client.get(URL)
+    done = section_words(page, "done-heading")
+    assert "ANC before your first dose: done on 8 October 2026" in done
+    assert "ANC at month 1: done on 9 November 2026" in done
+    # Month 2 counts from the new start (28 November, no longer 9 December).
+    assert "ANC at month 2: 28 November 2026, due in 10 days" in section_words(
+        page, "soon-heading"
+    )
+    assert "9 December 2026" not in page_words(page)
+
+
+@pytest.mark.usefixtures("frozen_now")
+def test_moving_the_start_date_in_the_database_moves_only_open_tests(
+    alice: User, anakinra: Medicine, rule: LabRule
+) -> None:
+    therapy = _therapy_for(alice, anakinra, datetime.date(2026, 10, 9))
+    recorded = new_result(alice, rule, month=1, value=1500, taken_on=datetime.date(2026, 11, 9))
+
+    therapy.start_date = datetime.date(2026, 10, 1)
+    therapy.save()
+    dues = {
+        due.month: due
+        for due in therapy.lab_due_dates(list(LabResult.objects.filter(patient=alice)))
+    }
+
+    assert dues[1].result == recorded
+    assert dues[2].due_date == datetime.date(2026, 12, 1)
+    assert dues[2].result is None
+    recorded.refresh_from_db()
+    assert recorded.taken_on == datetime.date(2026, 11, 9)
+
+
+# --- the trend -------------------------------------------------------------------------------
+
+
+@pytest.mark.usefixtures("alice_on_anakinra")
+def test_the_trend_chart_draws_each_result_against_the_review_line(
+    alice_client: Client, alice: User, rule: LabRule
+) -> None:
+    new_result(alice, rule, month=0, value=2500, taken_on=datetime.date(2026, 10, 8))
+    new_result(
+        alice, rule, month=1, value=850, taken_on=datetime.date(2026, 11, 9), needs_review=True
+    )
+
+    response = alice_client.get(URL)
+
+    [svg] = inner_html(response, role="img")
+    assert 'class="chart__threshold"' in svg
+    assert "Review below 1,000" in words(svg)
+    threshold_y = float(_threshold_attr(svg, "y1"))
+    points = re.findall(r'<circle cx="([\d.]+)" cy="([\d.]+)"[^>]*class="([^"]+)"', svg)
+    assert len(points) == 2
+    (early_x, early_y, early_class), (late_x, late_y, late_class) = points
+    assert float(early_x) < float(late_x)  # oldest on the left
+    # SVG y grows downwards: the low count sits below the line, the normal one above.
+    assert float(early_y) < threshold_y < float(late_y)
+    assert "chart__point--flagged" not in early_class
+    assert "chart__point--flagged" in late_class
+    # The same numbers in a table, newest first.
+    [table] = inner_html(response, class_="table-scroll")
+    rows = [words(row) for row in re.findall(r"<tr>(.*?)</tr>", table, flags=re.DOTALL)]
+    assert rows == [
+        "Date Result (cells/µL) Status",
+        "9 Nov 2026 850 Sent to your care team for review",
+        "8 Oct 2026 2,500 Recorded",
+    ]
+
+
+def _threshold_attr(svg: str, name: str) -> str:
+    """The attribute of the threshold <line>."""
+    match = re.search(r'<line [^>]*class="chart__threshold"[^>]*>', svg)
+    assert match is not None
+    value = re.search(rf'{name}="([\d.]+)"', match.group(0))
+    assert value is not None
+    return value.group(1)
+
+
+@pytest.mark.usefixtures("alice_on_anakinra")
+def test_no_chart_until_a_result_is_recorded(alice_client: Client) -> None:
+    response = alice_client.get(URL)
+
+    assert inner_html(response, role="img") == []
+    assert "Your results will be shown here once you record one." in page_words(response)
+
+
+# --- recording a result ----------------------------------------------------------------------
+
+
+@pytest.mark.usefixtures("alice_on_anakinra")
+def test_the_form_offers_each_open_test_and_an_extra_one(
+    alice_client: Client, alice: User, rule: LabRule
+) -> None:
+    new_result(alice, rule, month=0, value=2500, taken_on=datetime.date(2026, 10, 8))
+
+    options = _due_options(alice_client.get(URL))
+
+    assert options == [f"{rule.pk}:{month}" for month in (1, 2, 3, 6, 9, 12)] + [
+        f"{rule.pk}:extra"
+    ]
+
+
+@pytest.mark.usefixtures("alice_on_anakinra")
+def test_a_low_count_is_saved_and_sent_for_review(
+    alice_client: Client, alice: User, rule: LabRule
+) -> None:
+    response = _record(alice_client, rule, value="850")
+
+    result = LabResult.objects.get(patient=alice)
+    assert response.status_code == 302
+    assert response["Location"] == f"/labs/results/{result.uuid}/"
+    assert result.rule == rule
+    assert result.due_month == 1
+    assert result.taken_on == datetime.date(2026, 11, 17)
+    assert result.value == Decimal(850)
+    assert result.entered_value == Decimal(850)
+    assert result.entered_unit == LabResult.Unit.CELLS_PER_UL
+    assert result.needs_review is True
+    assert result.reviewed_at is None
+    assert "Sent to your care team for review" in page_words(
+        alice_client.get(response["Location"])
+    )
+
+
+@pytest.mark.usefixtures("alice_on_anakinra")
+@pytest.mark.parametrize(
+    ("entered", "cells", "flagged"),
+    [("0.85", Decimal(850), True), ("2.5", Decimal(2500), False), ("1", Decimal(1000), False)],
+)
+def test_a_count_in_billions_per_litre_is_kept_in_cells_per_microlitre(
+    alice_client: Client,
+    alice: User,
+    rule: LabRule,
+    entered: str,
+    cells: Decimal,
+    flagged: bool,
+) -> None:
+    _record(alice_client, rule, value=entered, unit="giga_l")
+
+    result = LabResult.objects.get(patient=alice)
+    assert result.value == cells
+    assert result.entered_value == Decimal(entered)
+    assert result.entered_unit == LabResult.Unit.GIGA_PER_L
+    assert result.needs_review is flagged
+
+
+@pytest.mark.usefixtures("alice_on_anakinra")
+def test_a_count_at_the_review_line_is_not_flagged(
+    alice_client: Client, alice: User, rule: LabRule
+) -> None:
+    response = _record(alice_client, rule, value="1000")
+
+    assert LabResult.objects.get(patient=alice).needs_review is False
+    assert "Sent to your care team" not in page_words(alice_client.get(response["Location"]))
+
+
+@pytest.mark.usefixtures("alice_on_anakinra")
+def test_a_recorded_test_moves_to_done_and_leaves_the_form(
+    alice_client: Client, rule: LabRule
+) -> None:
+    _record(alice_client, rule, due=f"{rule.pk}:1", taken_on="2026-11-10")
+
+    response = alice_client.get(URL)
+
+    assert "ANC at month 1: done on 10 November 2026" in section_words(response, "done-heading")
+    assert "month 1" not in section_words(response, "overdue-heading")
+    assert f"{rule.pk}:1" not in _due_options(response)
+
+
+@pytest.mark.usefixtures("alice_on_anakinra")
+def test_extra_tests_can_be_recorded_more_than_once(
+    alice_client: Client, alice: User, rule: LabRule
+) -> None:
+    _record(alice_client, rule, due=f"{rule.pk}:extra", taken_on="2026-11-01", value="1800")
+    _record(alice_client, rule, due=f"{rule.pk}:extra", taken_on="2026-11-15", value="2000")
+
+    results = LabResult.objects.filter(patient=alice).order_by("taken_on")
+    assert [(r.due_month, r.value) for r in results] == [(None, 1800), (None, 2000)]
+    # An extra test answers no scheduled one: month 1 is still overdue.
+    assert "ANC at month 1" in section_words(alice_client.get(URL), "overdue-heading")
+
+
+@pytest.mark.usefixtures("alice_on_anakinra")
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"value": "-5"}, "A count cannot be below zero"),
+        ({"value": "-0.5", "unit": "giga_l"}, "A count cannot be below zero"),
+        ({"value": "150000"}, "far too large for a neutrophil count"),
+        ({"value": "100000.5"}, "Counts in cells/µL are whole numbers"),
+        ({"value": "2.5"}, "Counts in cells/µL are whole numbers"),
+        ({"value": "150", "unit": "giga_l"}, "That is too large for ×10⁹/L"),
+        ({"value": "2500", "unit": "giga_l"}, "That is too large for ×10⁹/L"),
+        ({"value": "lots"}, "Enter a number."),
+        ({"value": ""}, "This field is required."),
+        ({"unit": "mmol_l"}, "Select a valid choice"),
+        ({"taken_on": "2026-11-19"}, "The test date is in the future"),
+        ({"taken_on": "17/11/2026"}, "Enter a valid date."),
+        ({"due": "999:1"}, "Choose one of the tests in the list."),
+        ({"due": "{rule}:4"}, "Choose one of the tests in the list."),
+        ({"due": "{rule}:"}, "Choose one of the tests in the list."),
+    ],
+)
+def test_a_wrong_result_is_refused_with_a_message_and_nothing_is_saved(
+    alice_client: Client, rule: LabRule, changes: dict[str, str], message: str
+) -> None:
+    changes = {key: value.replace("{rule}", str(rule.pk)) for key, value in changes.items()}
+
+    response = _record(alice_client, rule, **changes)
+
+    assert response.status_code == 200
+    [form] = inner_html(response, id="record")
+    assert message in words(form)
+    assert LabResult.objects.count() == 0
+
+
+@pytest.mark.usefixtures("alice_on_anakinra")
+def test_a_second_result_for_the_same_scheduled_test_is_refused(
+    alice_client: Client, alice: User, rule: LabRule
+) -> None:
+    first = new_result(alice, rule, month=1, value=2500, taken_on=datetime.date(2026, 11, 9))
+
+    response = _record(alice_client, rule, due=f"{rule.pk}:1", value="800")
+
+    assert response.status_code == 200
+    [form] = inner_html(response, id="record")
+    assert "A result for this test is already recorded." in words(form)
+    assert list(LabResult.objects.filter(patient=alice)) == [first]
+    first.refresh_from_db()
+    assert first.value == Decimal(2500)
+
+
+@pytest.mark.parametrize(
+    ("zone", "utc_moment", "accepted"),
+    [
+        # 00:30 on 19 November in Tokyo while it is still the 18th in UTC.
+        ("Asia/Tokyo", datetime.datetime(2026, 11, 18, 15, 30, tzinfo=datetime.UTC), True),
+        # 22:00 on 18 November in New York while it is already the 19th in UTC.
+        ("America/New_York", datetime.datetime(2026, 11, 19, 3, 0, tzinfo=datetime.UTC), False),
+    ],
+)
+def test_a_future_test_date_is_judged_by_the_patients_own_calendar(
+    alice_client: Client,
+    alice: User,
+    anakinra: Medicine,
+    rule: LabRule,
+    frozen_now: time_machine.Traveller,
+    zone: str,
+    utc_moment: datetime.datetime,
+    accepted: bool,
+) -> None:
+    new_therapy(alice, anakinra, time_zone=zone)
+    frozen_now.move_to(utc_moment)
+
+    _record(alice_client, rule, taken_on="2026-11-19")
+
+    assert LabResult.objects.filter(patient=alice).exists() is accepted
+
+
+# --- whose page ------------------------------------------------------------------------------
+
+
+@pytest.mark.usefixtures("alice_on_anakinra")
+def test_bob_sees_his_own_dates_and_none_of_alices_results(
+    bob_client: Client, alice: User, bob_on_anakinra: Therapy, rule: LabRule
+) -> None:
+    alices = new_result(alice, rule, month=1, value=850, taken_on=datetime.date(2026, 11, 9))
+
+    response = bob_client.get(URL)
+
+    html = response.content.decode()
+    assert str(alices.uuid) not in html
+    assert "No results recorded yet." in section_words(response, "done-heading")
+    assert inner_html(response, role="img") == []
+    month_3 = bob_on_anakinra.start_date + relativedelta(months=3)
+    assert f"ANC at month 3: {month_3:{LONG_DATE}}" in page_words(response)
+
+
+@pytest.mark.usefixtures("alice_on_anakinra", "bob_on_anakinra")
+def test_bob_cannot_record_a_result_for_alice(
+    bob_client: Client, alice: User, bob: User, rule: LabRule
+) -> None:
+    _record(bob_client, rule, value="850")
+
+    assert not LabResult.objects.filter(patient=alice).exists()
+    assert LabResult.objects.get(patient=bob).value == Decimal(850)
+
+
+@pytest.mark.usefixtures("frozen_now")
+def test_a_patient_without_a_therapy_is_sent_to_set_one_up(
+    alice_client: Client, anakinra: Medicine
+) -> None:
+    response = alice_client.get(URL)
+
+    assert response.status_code == 302
+    assert response["Location"] == "/therapy/"
+
+
+@pytest.mark.usefixtures("alice_on_anakinra")
+@pytest.mark.parametrize("history", [10, 200])
+def test_queries_do_not_grow_with_the_history(
+    alice_client: Client,
+    alice: User,
+    rule: LabRule,
+    django_assert_max_num_queries: DjangoAssertNumQueries,
+    history: int,
+) -> None:
+    first_day = datetime.date(2026, 1, 1)
+    new_result(alice, rule, month=0, value=2500, taken_on=datetime.date(2026, 10, 8))
+    for number in range(history - 1):
+        taken_on = first_day + datetime.timedelta(days=number % 300)
+        new_result(alice, rule, month=None, value=1500 + number, taken_on=taken_on)
+
+    # session, user, therapy with its medicine, results with their rules, and the lab
+    # rules three times (the due dates for the form, the due dates for the lists, the
+    # chart's rule): none of them per result.
+    with django_assert_max_num_queries(7):
+        response = alice_client.get(URL)
+
+    assert response.status_code == 200
+    assert len(re.findall(r"<circle ", response.content.decode())) == history
+
+
+@pytest.mark.usefixtures("alice_on_anakinra")
+@pytest.mark.parametrize("method", ["put", "patch", "delete"])
+def test_other_methods_are_not_allowed(alice_client: Client, method: str) -> None:
+    assert getattr(alice_client, method)(URL).status_code == 405
+
+
+@pytest.mark.parametrize("method", ["get", "post"])
+def test_anonymous_visitors_are_sent_to_sign_in(client: Client, method: str) -> None:
+    assert is_login_redirect(getattr(client, method)(URL), URL)

@@ -1,0 +1,245 @@
+"""The care team's review queues in the admin: side-effect reports and flagged results.
+
+carol is a clinician (staff, in the Clinicians group that migration 0004 gives the
+review permissions).
+"""
+
+from __future__ import annotations
+
+import datetime
+
+import pytest
+import time_machine
+from django.contrib.admin import helpers
+from django.test import Client
+
+from monographs.models import Medicine
+from portal.models import User
+from tracking.models import LabResult, SideEffectReport
+
+from ..conftest import PASSWORD
+from .safety_fixtures import (
+    NOW,
+    Urgency,
+    alice_on_anakinra_fixture,  # noqa: F401
+    anc_rule,
+    frozen_now_fixture,  # noqa: F401
+    new_report,
+    new_result,
+    page_words,
+    prompt_effects,
+)
+
+REPORTS = "/admin/tracking/sideeffectreport/"
+RESULTS = "/admin/tracking/labresult/"
+pytestmark = pytest.mark.usefixtures("alice_on_anakinra")
+
+
+def _days_ago(frozen_now: time_machine.Traveller, days: int) -> None:
+    frozen_now.move_to(NOW - datetime.timedelta(days=days))
+
+
+@pytest.fixture
+def reports(
+    alice: User, anakinra: Medicine, frozen_now: time_machine.Traveller
+) -> dict[str, SideEffectReport]:
+    """Five reports of every kind, made on different days; the clock ends at NOW."""
+    emergency = prompt_effects(anakinra, Urgency.EMERGENCY)[0]
+    call = prompt_effects(anakinra, Urgency.CALL_DOCTOR)[0]
+    mild = prompt_effects(anakinra, Urgency.TELL_DOCTOR)[0]
+    made = {}
+    for name, days, effects, needs_review in [
+        ("none", 6, (), False),
+        ("mild_old", 5, (mild,), False),
+        ("call", 4, (call,), True),
+        ("emergency_old", 3, (emergency,), True),
+        ("emergency_new", 1, (emergency, mild), True),
+    ]:
+        _days_ago(frozen_now, days)
+        made[name] = new_report(
+            alice, *effects, none_reported=not effects, needs_review=needs_review
+        )
+    frozen_now.move_to(NOW)
+    return made
+
+
+def _listed(client: Client, url: str, **params: str) -> list[int]:
+    response = client.get(url, params)
+    assert response.status_code == 200
+    return [row.pk for row in response.context["cl"].result_list]
+
+
+def _signed_in(user: User) -> Client:
+    """A second browser: carol_client and alice_client share one test client."""
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def _mark_reviewed(client: Client, url: str, *rows: SideEffectReport | LabResult) -> None:
+    response = client.post(
+        url,
+        {"action": "mark_reviewed", helpers.ACTION_CHECKBOX_NAME: [str(row.pk) for row in rows]},
+    )
+    assert response.status_code == 302
+
+
+# --- who may use the queues --------------------------------------------------------------
+
+
+def test_clinicians_may_view_and_review_but_not_add_or_delete(carol: User) -> None:
+    for model in ("sideeffectreport", "labresult"):
+        assert carol.has_perm(f"tracking.view_{model}")
+        assert carol.has_perm(f"tracking.change_{model}")
+        assert not carol.has_perm(f"tracking.add_{model}")
+        assert not carol.has_perm(f"tracking.delete_{model}")
+
+
+@pytest.mark.parametrize("url", [REPORTS, RESULTS])
+def test_carol_opens_the_queues_but_cannot_add(carol_client: Client, url: str) -> None:
+    assert carol_client.get(url).status_code == 200
+    assert carol_client.get(f"{url}add/").status_code == 403
+
+
+@pytest.mark.parametrize("url", [REPORTS, RESULTS])
+def test_staff_outside_the_clinicians_group_are_refused(client: Client, url: str) -> None:
+    outsider = User.objects.create_user("dave@example.com", PASSWORD, is_staff=True)
+    client.force_login(outsider)
+
+    assert client.get(url).status_code == 403
+
+
+@pytest.mark.parametrize("url", [REPORTS, RESULTS])
+def test_patients_are_sent_to_the_admin_sign_in(alice_client: Client, url: str) -> None:
+    response = alice_client.get(url)
+
+    assert response.status_code == 302
+    assert response["Location"].startswith("/admin/login/")
+
+
+# --- the side-effect queue -------------------------------------------------------------------
+
+
+def test_reports_are_listed_most_urgent_then_oldest_first(
+    carol_client: Client, reports: dict[str, SideEffectReport]
+) -> None:
+    expected = ["emergency_old", "emergency_new", "call", "mild_old", "none"]
+
+    assert _listed(carol_client, REPORTS) == [reports[name].pk for name in expected]
+
+
+@pytest.mark.parametrize(
+    ("review", "expected"),
+    [
+        ("waiting", ["emergency_new", "call"]),
+        ("reviewed", ["emergency_old"]),
+        ("none", ["mild_old", "none"]),
+    ],
+)
+def test_the_review_filter(
+    carol_client: Client,
+    carol: User,
+    reports: dict[str, SideEffectReport],
+    review: str,
+    expected: list[str],
+) -> None:
+    reviewed = reports["emergency_old"]
+    reviewed.reviewed_at, reviewed.reviewed_by = NOW, carol
+    reviewed.save()
+
+    listed = _listed(carol_client, REPORTS, review=review)
+
+    assert sorted(listed) == sorted(reports[name].pk for name in expected)
+
+
+def test_the_queue_shows_what_was_reported(
+    carol_client: Client, reports: dict[str, SideEffectReport], anakinra: Medicine
+) -> None:
+    page = page_words(carol_client.get(REPORTS))
+
+    assert prompt_effects(anakinra, Urgency.EMERGENCY)[0].name in page
+    assert "None of these" in page
+
+
+def test_mark_reviewed_records_who_and_when_and_the_patient_sees_it(
+    carol_client: Client,
+    carol: User,
+    alice: User,
+    reports: dict[str, SideEffectReport],
+) -> None:
+    chosen = [reports["emergency_new"], reports["call"]]
+
+    _mark_reviewed(carol_client, REPORTS, *chosen)
+
+    for report in chosen:
+        report.refresh_from_db()
+        assert report.reviewed_by == carol
+        assert report.reviewed_at == NOW
+    untouched = reports["emergency_old"]
+    untouched.refresh_from_db()
+    assert untouched.reviewed_at is None
+    assert sorted(_listed(carol_client, REPORTS, review="waiting")) == [untouched.pk]
+    # The patient's own pages now say so.
+    patient = _signed_in(alice)
+    page = page_words(patient.get(f"/side-effects/{chosen[0].uuid}/"))
+    assert "Reviewed by your care team on 18 November 2026" in page
+    assert "Reviewed by your care team" in page_words(patient.get("/side-effects/"))
+
+
+def test_mark_reviewed_keeps_an_earlier_review(
+    carol_client: Client, carol: User, reports: dict[str, SideEffectReport]
+) -> None:
+    first_reviewer = User.objects.create_user("erin@example.com", PASSWORD, is_staff=True)
+    earlier = NOW - datetime.timedelta(days=1)
+    report = reports["call"]
+    report.reviewed_at, report.reviewed_by = earlier, first_reviewer
+    report.save()
+
+    _mark_reviewed(carol_client, REPORTS, report)
+
+    report.refresh_from_db()
+    assert (report.reviewed_at, report.reviewed_by) == (earlier, first_reviewer)
+
+
+def test_the_review_is_kept_in_the_reports_history(
+    carol_client: Client, carol: User, reports: dict[str, SideEffectReport]
+) -> None:
+    report = reports["call"]
+
+    _mark_reviewed(carol_client, REPORTS, report)
+
+    latest = report.history.latest()
+    assert latest.history_user == carol
+    assert latest.reviewed_at == NOW
+
+
+# --- the lab result queue --------------------------------------------------------------------
+
+
+def test_flagged_results_come_first_oldest_first_and_can_be_marked_reviewed(
+    carol_client: Client,
+    carol: User,
+    alice: User,
+    anakinra: Medicine,
+) -> None:
+    rule = anc_rule(anakinra)
+    recent_low = new_result(
+        alice, rule, month=1, value=800, taken_on=datetime.date(2026, 11, 9), needs_review=True
+    )
+    old_low = new_result(
+        alice, rule, month=0, value=900, taken_on=datetime.date(2026, 10, 8), needs_review=True
+    )
+    normal = new_result(alice, rule, month=None, value=2500, taken_on=datetime.date(2026, 9, 1))
+
+    assert _listed(carol_client, RESULTS) == [old_low.pk, recent_low.pk, normal.pk]
+    assert _listed(carol_client, RESULTS, review="waiting") == [old_low.pk, recent_low.pk]
+
+    _mark_reviewed(carol_client, RESULTS, old_low)
+
+    old_low.refresh_from_db()
+    assert (old_low.reviewed_by, old_low.reviewed_at) == (carol, NOW)
+    assert _listed(carol_client, RESULTS, review="waiting") == [recent_low.pk]
+    assert _listed(carol_client, RESULTS, review="reviewed") == [old_low.pk]
+    page = page_words(_signed_in(alice).get(f"/labs/results/{old_low.uuid}/"))
+    assert "Reviewed by your care team on 18 November 2026" in page
+    assert "Sent to your care team for review." not in page

@@ -1,0 +1,474 @@
+"""/side-effects/new/: the prompt after a dose, and a report at any time.
+
+What matters most: an emergency answer is told to get help at once, above everything
+else; urgent answers reach the care team's queue; nothing half-saved.
+"""
+
+from __future__ import annotations
+
+import datetime
+import uuid
+
+import pytest
+import time_machine
+from django.http import HttpResponse
+from django.test import Client
+
+from monographs.models import Medicine, SideEffect
+from portal.models import User
+from tracking.models import DoseLog, SideEffectReport, Therapy
+
+from .safety_fixtures import (
+    NOW,
+    TODAY,
+    Urgency,
+    alice_on_anakinra_fixture,  # noqa: F401
+    bob_on_anakinra_fixture,  # noqa: F401
+    frozen_now_fixture,  # noqa: F401
+    inner_html,
+    is_login_redirect,
+    new_dose,
+    new_therapy,
+    page_words,
+    prompt_effects,
+    words,
+)
+
+URL = "/side-effects/new/"
+pytestmark = pytest.mark.usefixtures("alice_on_anakinra")
+
+EMERGENCY_HEADING = "Get emergency help now"
+CALL_DOCTOR_HEADING = "Call your doctor or care team today"
+
+
+def _first(medicine: Medicine, urgency: int) -> SideEffect:
+    return prompt_effects(medicine, urgency)[0]
+
+
+def _tick(*effects: SideEffect, **extra: str) -> dict[str, str]:
+    data = {f"effect_{effect.pk}": "on" for effect in effects}
+    data.update(extra)
+    return data
+
+
+def _htmx(client: Client, data: dict[str, str]) -> HttpResponse:
+    return client.post(URL, data, HTTP_HX_REQUEST="true")
+
+
+# --- the form ------------------------------------------------------------------------------
+
+
+def test_form_asks_about_the_prompt_side_effects_grouped_emergency_tier_first(
+    alice_client: Client, anakinra: Medicine
+) -> None:
+    response = alice_client.get(URL)
+
+    assert response.status_code == 200
+    html = response.content.decode()
+    legends = [words(legend) for legend in inner_html(html, class_="urgency__title")]
+    assert legends == [
+        Urgency.EMERGENCY.label,
+        Urgency.CALL_DOCTOR.label,
+        Urgency.TELL_DOCTOR.label,
+    ]
+    asked = SideEffect.objects.filter(medicine=anakinra, ask_after_dose=True)
+    not_asked = SideEffect.objects.filter(medicine=anakinra, ask_after_dose=False)
+    assert asked.exists() and not_asked.exists()
+    for effect in asked:
+        assert f'name="effect_{effect.pk}"' in html
+    for effect in not_asked:
+        assert f'name="effect_{effect.pk}"' not in html
+    # Each tier's items sit under their own heading, in the page's order.
+    fieldsets = inner_html(html, class_=f"urgency urgency--{Urgency.EMERGENCY.value}")
+    assert len(fieldsets) == 1
+    for effect in prompt_effects(anakinra, Urgency.EMERGENCY):
+        assert f'name="effect_{effect.pk}"' in fieldsets[0]
+    assert 'name="none"' in html
+    assert 'name="other"' in html
+
+
+def test_form_carries_the_dose_it_asks_about(
+    alice_client: Client, alice_on_anakinra: Therapy
+) -> None:
+    dose = new_dose(alice_on_anakinra, TODAY)
+
+    response = alice_client.get(URL, {"dose": str(dose.uuid)})
+
+    assert f'name="dose" value="{dose.uuid}"' in response.content.decode()
+
+
+def test_htmx_get_returns_only_the_prompt(alice_client: Client) -> None:
+    response = alice_client.get(URL, HTTP_HX_REQUEST="true")
+
+    assert response.status_code == 200
+    html = response.content.decode().strip()
+    assert "<html" not in html
+    assert html.startswith('<section id="side-effect-prompt"')
+    assert "Since your last dose" in html
+    assert "HX-Request" in response["Vary"]
+
+
+def test_patient_without_a_therapy_is_sent_to_set_one_up(
+    client: Client, bob: User, anakinra: Medicine
+) -> None:
+    client.force_login(bob)
+
+    response = client.get(URL)
+
+    assert response.status_code == 302
+    assert response["Location"] == "/therapy/"
+
+
+# --- answers ---------------------------------------------------------------------------------
+
+
+def test_none_of_these_saves_a_none_report_and_shows_thanks(
+    alice_client: Client, alice: User
+) -> None:
+    response = alice_client.post(URL, {"none": "1"})
+
+    report = SideEffectReport.objects.get(patient=alice)
+    assert response.status_code == 302
+    assert response["Location"] == f"/side-effects/{report.uuid}/"
+    assert report.none_reported is True
+    assert report.urgency is None
+    assert report.needs_review is False
+    assert report.items.count() == 0
+    page = page_words(alice_client.get(response["Location"]))
+    assert "No side effects noted" in page
+    assert EMERGENCY_HEADING not in page
+
+
+def test_emergency_answer_says_get_help_first_and_goes_to_the_care_team(
+    alice_client: Client, alice: User, anakinra: Medicine
+) -> None:
+    emergency = _first(anakinra, Urgency.EMERGENCY)
+    mild = _first(anakinra, Urgency.TELL_DOCTOR)
+
+    response = alice_client.post(URL, _tick(emergency, mild), follow=True)
+
+    report = SideEffectReport.objects.get(patient=alice)
+    assert report.urgency == Urgency.EMERGENCY
+    assert report.needs_review is True
+    assert {item.side_effect for item in report.items.all()} == {emergency, mild}
+    [main] = inner_html(response, id="main")
+    # The instruction is the first thing in the page's main content, before the
+    # heading and the report, and a screen reader announces it.
+    alerts = inner_html(main, role="alert")
+    assert EMERGENCY_HEADING in words(alerts[0])
+    assert "911" in words(alerts[0])
+    assert main.index('role="alert"') < main.index("<h1")
+    assert main.index(EMERGENCY_HEADING) < main.index(emergency.name)
+    assert "tel:911" in alerts[0]
+    page = page_words(response)
+    assert "1-800-FDA-1088" in page
+    assert "https://www.fda.gov/medwatch" in response.content.decode()
+
+
+def test_emergency_answer_by_htmx_returns_the_outcome_in_place_of_the_prompt(
+    alice_client: Client, alice: User, anakinra: Medicine
+) -> None:
+    emergency = _first(anakinra, Urgency.EMERGENCY)
+    call = _first(anakinra, Urgency.CALL_DOCTOR)
+
+    response = _htmx(alice_client, _tick(call, emergency))
+
+    assert response.status_code == 200
+    html = response.content.decode().strip()
+    assert "<html" not in html
+    assert html.startswith('<section id="side-effect-prompt"')
+    alerts = inner_html(html, role="alert")
+    assert len(alerts) == 1
+    assert words(alerts[0]).startswith(EMERGENCY_HEADING)
+    assert "tel:911" in alerts[0]
+    assert CALL_DOCTOR_HEADING not in html
+    assert "1-800-FDA-1088" in html
+    assert "fda.gov/medwatch" in html
+    report = SideEffectReport.objects.get(patient=alice)
+    assert report.urgency == Urgency.EMERGENCY
+    assert report.needs_review is True
+
+
+def test_call_your_doctor_answer_says_call_and_goes_to_the_care_team(
+    alice_client: Client, alice: User, anakinra: Medicine
+) -> None:
+    call = _first(anakinra, Urgency.CALL_DOCTOR)
+
+    response = _htmx(alice_client, _tick(call))
+
+    alerts = inner_html(response, role="alert")
+    assert len(alerts) == 1
+    assert CALL_DOCTOR_HEADING in words(alerts[0])
+    assert EMERGENCY_HEADING not in page_words(response)
+    report = SideEffectReport.objects.get(patient=alice)
+    assert report.urgency == Urgency.CALL_DOCTOR
+    assert report.needs_review is True
+
+
+def test_a_mild_common_side_effect_is_saved_without_review_or_alarm(
+    alice_client: Client, alice: User, anakinra: Medicine
+) -> None:
+    mild = _first(anakinra, Urgency.TELL_DOCTOR)
+
+    response = _htmx(alice_client, _tick(mild, **{f"severity_{mild.pk}": "mild"}))
+
+    assert inner_html(response, role="alert") == []
+    assert "Tell your doctor if it bothers you" in page_words(response)
+    report = SideEffectReport.objects.get(patient=alice)
+    assert report.urgency == Urgency.TELL_DOCTOR
+    assert report.needs_review is False
+    [item] = report.items.all()
+    assert item.side_effect == mild
+    assert item.severity == "mild"
+
+
+def test_a_severe_side_effect_goes_to_the_care_team_even_in_the_mildest_tier(
+    alice_client: Client, alice: User, anakinra: Medicine
+) -> None:
+    mild = _first(anakinra, Urgency.TELL_DOCTOR)
+
+    response = _htmx(alice_client, _tick(mild, **{f"severity_{mild.pk}": "severe"}))
+
+    assert "Your care team will look at it" in page_words(response)
+    report = SideEffectReport.objects.get(patient=alice)
+    assert report.needs_review is True
+    assert report.items.get().severity == "severe"
+
+
+def test_something_else_in_own_words_goes_to_the_care_team(
+    alice_client: Client, alice: User
+) -> None:
+    alice_client.post(URL, {"other": "  A rash on my back  "})
+
+    report = SideEffectReport.objects.get(patient=alice)
+    assert report.other == "A rash on my back"
+    assert report.urgency is None
+    assert report.needs_review is True
+    assert report.none_reported is False
+
+
+def test_severity_and_start_date_are_kept_per_item(
+    alice_client: Client, alice: User, anakinra: Medicine
+) -> None:
+    headache, nausea = prompt_effects(anakinra, Urgency.TELL_DOCTOR)[1:3]
+    data = _tick(
+        headache,
+        nausea,
+        **{
+            f"severity_{headache.pk}": "moderate",
+            f"started_{headache.pk}": "2026-11-16",
+            f"started_{nausea.pk}": "2026-11-18",
+        },
+    )
+
+    alice_client.post(URL, data)
+
+    report = SideEffectReport.objects.get(patient=alice)
+    items = {item.side_effect: item for item in report.items.all()}
+    assert items[headache].severity == "moderate"
+    assert items[headache].started_on == datetime.date(2026, 11, 16)
+    assert items[nausea].severity == ""
+    assert items[nausea].started_on == TODAY
+
+
+def test_the_answer_is_linked_to_the_patients_own_dose(
+    alice_client: Client, alice_on_anakinra: Therapy, anakinra: Medicine
+) -> None:
+    dose = new_dose(alice_on_anakinra, TODAY)
+
+    alice_client.post(URL, _tick(_first(anakinra, Urgency.TELL_DOCTOR), dose=str(dose.uuid)))
+
+    assert SideEffectReport.objects.get(patient=alice_on_anakinra.patient).dose == dose
+
+
+def test_none_of_these_is_linked_to_the_dose_too(
+    alice_client: Client, alice_on_anakinra: Therapy
+) -> None:
+    dose = new_dose(alice_on_anakinra, TODAY)
+
+    alice_client.post(URL, {"none": "1", "dose": str(dose.uuid)})
+
+    report = SideEffectReport.objects.get(patient=alice_on_anakinra.patient)
+    assert report.dose == dose
+    assert report.none_reported is True
+
+
+def test_a_double_tap_on_the_same_dose_keeps_one_report(
+    alice_client: Client, alice_on_anakinra: Therapy, anakinra: Medicine
+) -> None:
+    dose = new_dose(alice_on_anakinra, TODAY)
+    data = _tick(_first(anakinra, Urgency.CALL_DOCTOR), dose=str(dose.uuid))
+
+    first = _htmx(alice_client, data)
+    second = _htmx(alice_client, data)
+
+    assert SideEffectReport.objects.filter(patient=alice_on_anakinra.patient).count() == 1
+    assert CALL_DOCTOR_HEADING in page_words(second)
+    assert first.status_code == second.status_code == 200
+
+
+def test_an_emergency_after_answering_none_for_the_same_dose_is_not_lost(
+    alice_client: Client, alice_on_anakinra: Therapy, anakinra: Medicine
+) -> None:
+    dose = new_dose(alice_on_anakinra, TODAY)
+    _htmx(alice_client, {"none": "1", "dose": str(dose.uuid)})
+    emergency = _first(anakinra, Urgency.EMERGENCY)
+
+    response = _htmx(alice_client, _tick(emergency, dose=str(dose.uuid)))
+
+    # The later answer is what the patient needs to act on now.
+    assert EMERGENCY_HEADING in page_words(response)
+    reports = SideEffectReport.objects.filter(patient=alice_on_anakinra.patient)
+    assert reports.count() == 2
+    urgent = reports.get(urgency=Urgency.EMERGENCY)
+    assert urgent.needs_review is True
+    assert [item.side_effect for item in urgent.items.all()] == [emergency]
+
+
+# --- refusals --------------------------------------------------------------------------------
+
+
+def test_an_empty_answer_is_refused_with_a_plain_message(alice_client: Client) -> None:
+    response = alice_client.post(URL, {"other": "   "})
+
+    assert response.status_code == 200
+    assert "Tick what you have had" in page_words(response)
+    assert SideEffectReport.objects.count() == 0
+
+
+def test_an_empty_answer_by_htmx_returns_the_prompt_with_the_message(
+    alice_client: Client,
+) -> None:
+    response = _htmx(alice_client, {})
+
+    assert response.status_code == 200
+    html = response.content.decode().strip()
+    assert html.startswith('<section id="side-effect-prompt"')
+    assert "<html" not in html
+    [errors] = inner_html(html, class_="form-errors")
+    assert "Tick what you have had" in words(errors)
+    assert SideEffectReport.objects.count() == 0
+
+
+def test_ticking_a_side_effect_the_prompt_does_not_ask_about_counts_as_empty(
+    alice_client: Client, anakinra: Medicine
+) -> None:
+    not_asked = SideEffect.objects.filter(medicine=anakinra, ask_after_dose=False).first()
+    assert not_asked is not None
+
+    response = alice_client.post(URL, _tick(not_asked))
+
+    assert response.status_code == 200
+    assert "Tick what you have had" in page_words(response)
+    assert SideEffectReport.objects.count() == 0
+
+
+def test_a_start_date_in_the_future_is_refused(alice_client: Client, anakinra: Medicine) -> None:
+    mild = _first(anakinra, Urgency.TELL_DOCTOR)
+
+    response = alice_client.post(URL, _tick(mild, **{f"started_{mild.pk}": "2026-11-19"}))
+
+    assert response.status_code == 200
+    assert "That date is in the future." in page_words(response)
+    assert SideEffectReport.objects.count() == 0
+
+
+@pytest.mark.parametrize(
+    ("zone", "utc_moment", "started", "accepted"),
+    [
+        # 00:30 on 19 November in Tokyo while it is still the 18th in UTC.
+        ("Asia/Tokyo", datetime.datetime(2026, 11, 18, 15, 30, tzinfo=datetime.UTC), 19, True),
+        # 22:00 on 18 November in New York while it is already the 19th in UTC.
+        (
+            "America/New_York",
+            datetime.datetime(2026, 11, 19, 3, 0, tzinfo=datetime.UTC),
+            19,
+            False,
+        ),
+    ],
+)
+def test_the_future_is_judged_by_the_patients_own_calendar(
+    client: Client,
+    bob: User,
+    anakinra: Medicine,
+    frozen_now: time_machine.Traveller,
+    zone: str,
+    utc_moment: datetime.datetime,
+    started: int,
+    accepted: bool,
+) -> None:
+    new_therapy(bob, anakinra, time_zone=zone)
+    frozen_now.move_to(utc_moment)
+    client.force_login(bob)
+    mild = _first(anakinra, Urgency.TELL_DOCTOR)
+
+    client.post(URL, _tick(mild, **{f"started_{mild.pk}": f"2026-11-{started:02d}"}))
+
+    assert SideEffectReport.objects.filter(patient=bob).exists() is accepted
+
+
+def test_a_nul_character_in_the_text_is_refused(alice_client: Client) -> None:
+    response = alice_client.post(URL, {"other": "rash\x00"})
+
+    assert response.status_code == 200
+    assert "Null characters are not allowed." in page_words(response)
+    assert SideEffectReport.objects.count() == 0
+
+
+def test_an_unknown_severity_is_refused(alice_client: Client, anakinra: Medicine) -> None:
+    mild = _first(anakinra, Urgency.TELL_DOCTOR)
+
+    response = alice_client.post(URL, _tick(mild, **{f"severity_{mild.pk}": "dreadful"}))
+
+    assert response.status_code == 200
+    assert "Select a valid choice" in page_words(response)
+    assert SideEffectReport.objects.count() == 0
+
+
+# --- who may do what -------------------------------------------------------------------------
+
+
+@pytest.mark.usefixtures("bob_on_anakinra")
+@pytest.mark.parametrize("answer", ["none", "effect"])
+def test_bob_cannot_attach_a_report_to_alices_dose(
+    bob_client: Client, alice_on_anakinra: Therapy, anakinra: Medicine, answer: str
+) -> None:
+    dose = new_dose(alice_on_anakinra, TODAY)
+    data = {"none": "1"} if answer == "none" else _tick(_first(anakinra, Urgency.CALL_DOCTOR))
+    data["dose"] = str(dose.uuid)
+
+    response = bob_client.post(URL, data)
+
+    assert response.status_code == 404
+    assert SideEffectReport.objects.count() == 0
+    assert DoseLog.objects.get(pk=dose.pk).reports.count() == 0
+
+
+def test_a_dose_that_does_not_exist_is_a_404(alice_client: Client, anakinra: Medicine) -> None:
+    data = _tick(_first(anakinra, Urgency.TELL_DOCTOR), dose=str(uuid.uuid4()))
+
+    response = alice_client.post(URL, data)
+
+    assert response.status_code == 404
+    assert SideEffectReport.objects.count() == 0
+
+
+@pytest.mark.parametrize("method", ["put", "patch", "delete"])
+def test_other_methods_are_not_allowed(alice_client: Client, method: str) -> None:
+    response = getattr(alice_client, method)(URL)
+
+    assert response.status_code == 405
+
+
+@pytest.mark.parametrize("method", ["get", "post"])
+def test_anonymous_visitors_are_sent_to_sign_in(client: Client, method: str) -> None:
+    response = getattr(client, method)(URL, {"none": "1"} if method == "post" else {})
+
+    assert is_login_redirect(response, URL)
+    assert SideEffectReport.objects.count() == 0
+
+
+def test_the_report_time_is_when_it_was_sent(alice_client: Client, alice: User) -> None:
+    alice_client.post(URL, {"none": "1"})
+
+    assert SideEffectReport.objects.get(patient=alice).created_at == NOW
