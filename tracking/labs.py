@@ -290,7 +290,8 @@ def lab_calendar(request: HttpRequest, token: str) -> HttpResponse:
         raise Http404
     therapy = Therapy.objects.for_patient(preferences.patient).select_related("medicine").first()
     calendar = Calendar()
-    calendar.add("prodid", "-//Kineret Portal//blood tests//EN")
+    # Neutral names: a shared or synced calendar should not reveal the medicine.
+    calendar.add("prodid", "-//Patient portal//blood tests//EN")
     calendar.add("version", "2.0")
     calendar.add("x-wr-calname", "Blood tests")
     if therapy is not None:
@@ -304,7 +305,7 @@ def lab_calendar(request: HttpRequest, token: str) -> HttpResponse:
             event.add("dtstart", due.due_date)
             event.add("dtend", due.due_date + datetime.timedelta(days=1))
             event.add("dtstamp", timezone.now())
-            event.add("uid", f"{preferences.pk}-{due.rule.pk}-{due.month}@kineret-portal")
+            event.add("uid", f"{preferences.pk}-{due.rule.pk}-{due.month}@patient-portal")
             calendar.add_component(event)
     response = HttpResponse(calendar.to_ical(), content_type="text/calendar; charset=utf-8")
     response["Content-Disposition"] = 'inline; filename="blood-tests.ics"'

@@ -196,13 +196,17 @@ class Therapy(models.Model):
         """Every scheduled test from the start date; a recorded result marks it done.
 
         Results are matched by month, so moving the start date moves only the dates.
+        Once the therapy has ended, tests that would fall after the end are not due.
         """
         done = {(r.rule_id, r.due_month): r for r in results if r.due_month is not None}
-        return [
+        dues = [
             LabDue(rule=rule, month=month, due_date=due, result=done.get((rule.pk, month)))
             for rule in self.medicine.lab_rules.all()
             for month, due in rule.due_dates(self.start_date)
         ]
+        if self.end_date is None:
+            return dues
+        return [d for d in dues if d.result is not None or d.due_date <= self.end_date]
 
     def usable_sites(self, sites: list[InjectionSite] | None = None) -> list[InjectionSite]:
         """The medicine's sites this patient may use; helper-only ones if someone helps."""

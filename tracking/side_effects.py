@@ -202,8 +202,10 @@ def side_effect_new(request: HttpRequest) -> HttpResponse:
                     # must never be lost: keep it as a report of its own.
                     report = report_side_effects(request.user, dose=None, **answer)
             if request.htmx:
+                # Urgent advice goes to the top of the page (an out-of-band swap), and
+                # the checklist becomes a short note that the report was saved.
                 return render(
-                    request, "tracking/side_effect_detail.html#outcome", {"report": report}
+                    request, "tracking/side_effect_detail.html#answered", {"report": report}
                 )
             return redirect(report)
     else:

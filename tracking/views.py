@@ -22,8 +22,18 @@ from django_htmx.http import HttpResponseClientRedirect
 from . import bodymap
 from .calendar import month_grid, parse_month
 from .forms import DoseForm, TherapyForm, dose_initial_from
-from .models import DayStatus, DoseLog, Therapy, adherence_percent, day_statuses
+from .labs import describe_days
+from .models import (
+    DayStatus,
+    DoseLog,
+    LabResult,
+    SideEffectReport,
+    Therapy,
+    adherence_percent,
+    day_statuses,
+)
 from .services import SecondDoseNeedsConfirmation, record_dose
+from .side_effects import SideEffectReportForm, prompt_side_effects
 
 P = ParamSpec("P")
 PatientView = Callable[Concatenate[HttpRequest, Therapy, P], HttpResponse]
@@ -73,8 +83,9 @@ def _today_context(therapy: Therapy) -> dict[str, Any]:
     first = today - datetime.timedelta(days=ADHERENCE_DAYS - 1)
     statuses = day_statuses(therapy, first, today, logs.between(first, today).status_by_day())
     todays = list(logs.on_day(today).select_related("site").order_by("taken_at"))
-    taken_today = sum(1 for dose in todays if dose.is_taken)
+    taken_today = [dose for dose in todays if dose.is_taken]
     return {
+        "prompt_form": _side_effect_prompt(therapy, taken_today[-1] if taken_today else None),
         "therapy": therapy,
         "today": today,
         "todays_doses": todays,
@@ -84,9 +95,33 @@ def _today_context(therapy: Therapy) -> dict[str, Any]:
         "strip": statuses[-STRIP_DAYS:],
         "adherence": adherence_percent(statuses),
         "adherence_days": ADHERENCE_DAYS,
-        "can_quick_log": suggested is not None and taken_today < therapy.doses_per_day,
+        "can_quick_log": suggested is not None and len(taken_today) < therapy.doses_per_day,
         "quick_submission_id": uuid.uuid4(),
         "DayStatus": DayStatus,
+    }
+
+
+def _side_effect_prompt(therapy: Therapy, dose: DoseLog | None) -> SideEffectReportForm | None:
+    """After a dose is logged, ask about side effects until the patient answers."""
+    if dose is None or SideEffectReport.objects.filter(dose=dose).exists():
+        return None
+    effects = prompt_side_effects(therapy.medicine)
+    return SideEffectReportForm(side_effects=effects, initial={"dose": dose.uuid})
+
+
+def _safety_context(therapy: Therapy) -> dict[str, Any]:
+    """The side-effect and blood-test cards of the full dashboard page."""
+    today = therapy.today()
+    results = list(LabResult.objects.for_patient(therapy.patient))
+    open_dues = [due for due in therapy.lab_due_dates(results) if due.result is None]
+    next_due = min(open_dues, key=lambda due: due.due_date, default=None)
+    reports = SideEffectReport.objects.for_patient(therapy.patient)
+    return {
+        "next_lab": next_due,
+        "next_lab_words": describe_days(next_due.due_date, today) if next_due else "",
+        "overdue_labs": sum(1 for due in open_dues if due.due_date < today),
+        "latest_report": reports.first(),
+        "reports_waiting": reports.awaiting_review().count(),
     }
 
 
@@ -97,6 +132,7 @@ def dashboard(request: HttpRequest, therapy: Therapy) -> HttpResponse:
     context = _today_context(therapy)
     if request.htmx:
         return render(request, "tracking/dashboard.html#today-card", context)
+    context.update(_safety_context(therapy))
     return render(request, "tracking/dashboard.html", context)
 
 

@@ -1,20 +1,23 @@
 // Behaviour for Kineret Portal. No inline script anywhere: the CSP forbids it.
 "use strict";
 
-// After htmx swaps content in, move focus to the element that asks for it
-// (an alert, a confirmation) so keyboard and screen-reader users land there.
-document.addEventListener("htmx:afterSettle", (event) => {
-  const target = event.detail.elt;
-  const focusable = target.matches("[data-focus-on-swap]")
-    ? target
-    : target.querySelector("[data-focus-on-swap]");
-  if (focusable) {
-    if (!focusable.hasAttribute("tabindex")) {
-      focusable.setAttribute("tabindex", "-1");
-    }
-    focusable.focus();
+// Move focus to new content that asks for it (an alert, a confirmation) so keyboard
+// and screen-reader users land there: after htmx swaps content in, including
+// out-of-band swaps, and on a page that opens with such an alert.
+function focusNewAlert() {
+  const target = document.querySelector("[data-focus-on-swap]:not([data-focused])");
+  if (!target) {
+    return;
   }
-});
+  target.setAttribute("data-focused", "");
+  if (!target.hasAttribute("tabindex")) {
+    target.setAttribute("tabindex", "-1");
+  }
+  target.focus();
+}
+
+document.addEventListener("htmx:afterSettle", focusNewAlert);
+document.addEventListener("DOMContentLoaded", focusNewAlert);
 
 // "Print this page" buttons are links (they work without JavaScript as a reload).
 document.addEventListener("click", (event) => {

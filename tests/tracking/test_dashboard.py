@@ -247,11 +247,32 @@ def test_dashboard_query_count_does_not_grow_with_the_log(
 
     # 1 session, 2 user, 3 therapy with regimen and medicine, 4 the medicine's
     # injection sites, 5 last use of each site, 6 status of each day in the 30-day
-    # window, 7 today's doses with their sites.
-    with django_assert_max_num_queries(7):
+    # window, 7 today's doses with their sites; the blood-test card: 8 lab results,
+    # 9 lab rules; the side-effect card: 10 latest report, 11 reports waiting.
+    with django_assert_max_num_queries(11):
         response = alice_client.get(URL)
 
     assert response.status_code == 200
     # The 29 days before today are in the window; the rows fill the latest of them.
     adherence = round(100 * min(count, 29) / 29)
     assert f"Doses taken on <strong>{adherence}%</strong>" in text(response)
+
+
+@pytest.mark.parametrize("count", [10, 1000])
+def test_dashboard_with_todays_prompt_query_count_does_not_grow_with_the_log(
+    alice_client: Client,
+    alice_therapy: Therapy,
+    make_bulk_doses: BulkDoses,
+    log_dose: LogDose,
+    django_assert_max_num_queries: DjangoAssertNumQueries,
+    count: int,
+) -> None:
+    make_bulk_doses(alice_therapy, count)
+    log_dose(alice_therapy, new_york(TODAY.year, TODAY.month, TODAY.day, 8))
+
+    # The eleven of the dashboard, then for today's side-effect check: 12 whether
+    # today's dose has an answer, 13 the side effects to ask about.
+    with django_assert_max_num_queries(13):
+        response = alice_client.get(URL)
+
+    assert "Since your last dose, have you had any of these?" in text(response)

@@ -15,6 +15,7 @@ from portal.models import User
 from tracking.models import (
     DayStatus,
     DoseLog,
+    LabResult,
     Therapy,
     adherence_percent,
     day_statuses,
@@ -379,3 +380,21 @@ def test_time_zone_moves_the_local_day_in_summer_too(alice_therapy: Therapy) -> 
     # In July New York is UTC-4: 03:30 UTC is still 23:30 the evening before.
     with time_machine.travel(datetime.datetime(2026, 7, 2, 3, 30, tzinfo=datetime.UTC)):
         assert alice_therapy.today() == datetime.date(2026, 7, 1)
+
+
+def test_lab_due_dates_after_the_therapy_ended_are_dropped_but_results_kept(
+    alice_therapy: Therapy,
+) -> None:
+    rule = alice_therapy.medicine.lab_rules.get()
+    start = alice_therapy.start_date
+    month_3 = LabResult(rule=rule, due_month=3, taken_on=start, value=Decimal(2000))
+    alice_therapy.end_date = start + datetime.timedelta(days=45)
+
+    dues = alice_therapy.lab_due_dates([month_3])
+
+    # Before the first dose and month 1 fall inside the therapy; month 3 has a result.
+    assert [(due.month, due.result is not None) for due in dues] == [
+        (0, False),
+        (1, False),
+        (3, True),
+    ]

@@ -165,7 +165,7 @@ def test_emergency_answer_says_get_help_first_and_goes_to_the_care_team(
     assert "https://www.fda.gov/medwatch" in response.content.decode()
 
 
-def test_emergency_answer_by_htmx_returns_the_outcome_in_place_of_the_prompt(
+def test_emergency_answer_by_htmx_puts_the_advice_at_the_top_of_the_page(
     alice_client: Client, alice: User, anakinra: Medicine
 ) -> None:
     emergency = _first(anakinra, Urgency.EMERGENCY)
@@ -176,8 +176,13 @@ def test_emergency_answer_by_htmx_returns_the_outcome_in_place_of_the_prompt(
     assert response.status_code == 200
     html = response.content.decode().strip()
     assert "<html" not in html
+    # The checklist is replaced by a short note, and the advice is swapped in
+    # out of band as the first thing in <main>.
     assert html.startswith('<section id="side-effect-prompt"')
-    alerts = inner_html(html, role="alert")
+    prompt_part, advice_part = html.split('<div hx-swap-oob="afterbegin:#main">')
+    assert "What to do now is at the top of the page" in prompt_part
+    assert inner_html(prompt_part, role="alert") == []
+    alerts = inner_html(advice_part, role="alert")
     assert len(alerts) == 1
     assert words(alerts[0]).startswith(EMERGENCY_HEADING)
     assert "tel:911" in alerts[0]
