@@ -21,6 +21,7 @@ from icalendar import Calendar, Event
 
 from monographs.models import LabRule
 
+from .access import with_therapy
 from .models import LabDue, LabResult, PatientPreferences, Therapy
 
 Unit = LabResult.Unit
@@ -208,10 +209,6 @@ def describe_days(due: datetime.date, today: datetime.date) -> str:
     return f"{-days} days overdue"
 
 
-def _therapy_for(request: HttpRequest) -> Therapy | None:
-    return Therapy.objects.for_patient(request.user).select_related("medicine").first()
-
-
 def _get_result_for_user(request: HttpRequest, result_uuid: uuid.UUID) -> LabResult:
     return get_object_or_404(
         LabResult.objects.for_patient(request.user).select_related("rule"), uuid=result_uuid
@@ -245,11 +242,8 @@ def _labs_context(
 
 
 @require_http_methods(["GET", "POST"])
-@login_required
-def labs(request: HttpRequest) -> HttpResponse:
-    therapy = _therapy_for(request)
-    if therapy is None:
-        return redirect("tracking:therapy")
+@with_therapy
+def labs(request: HttpRequest, therapy: Therapy) -> HttpResponse:
     results = list(LabResult.objects.for_patient(request.user).select_related("rule"))
     dues = therapy.lab_due_dates(results)
     if request.method == "POST":

@@ -20,6 +20,7 @@ from django.views.decorators.vary import vary_on_headers
 
 from monographs.models import Medicine, SideEffect
 
+from .access import with_therapy
 from .models import DoseLog, SideEffectReport, SideEffectReportItem, Therapy
 
 Severity = SideEffectReportItem.Severity
@@ -151,10 +152,6 @@ def _get_dose_for_user(request: HttpRequest, dose_uuid: uuid.UUID | None) -> Dos
     return get_object_or_404(DoseLog.objects.for_patient(request.user), uuid=dose_uuid)
 
 
-def _therapy_for(request: HttpRequest) -> Therapy | None:
-    return Therapy.objects.for_patient(request.user).select_related("medicine").first()
-
-
 def _same_answer(
     report: SideEffectReport,
     *,
@@ -172,11 +169,8 @@ def _same_answer(
 
 @require_http_methods(["GET", "POST"])
 @vary_on_headers("HX-Request")
-@login_required
-def side_effect_new(request: HttpRequest) -> HttpResponse:
-    therapy = _therapy_for(request)
-    if therapy is None:
-        return redirect("tracking:therapy")
+@with_therapy
+def side_effect_new(request: HttpRequest, therapy: Therapy) -> HttpResponse:
     medicine = therapy.medicine
     effects = prompt_side_effects(medicine)
     if request.method == "POST":

@@ -2,10 +2,8 @@ from __future__ import annotations
 
 import csv
 import datetime
-import functools
 import uuid
-from collections.abc import Callable
-from typing import Any, Concatenate, ParamSpec
+from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -13,13 +11,12 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
-from django_htmx.http import HttpResponseClientRedirect
 
 from . import bodymap
+from .access import with_therapy
 from .calendar import month_grid, parse_month
 from .forms import DoseForm, TherapyForm, dose_initial_from
 from .labs import describe_days
@@ -35,37 +32,9 @@ from .models import (
 from .services import SecondDoseNeedsConfirmation, record_dose
 from .side_effects import SideEffectReportForm, prompt_side_effects
 
-P = ParamSpec("P")
-PatientView = Callable[Concatenate[HttpRequest, Therapy, P], HttpResponse]
-
 HISTORY_PAGE_SIZE = 20
 STRIP_DAYS = 14
 ADHERENCE_DAYS = 30
-
-
-def with_therapy(view: PatientView[P]) -> Callable[Concatenate[HttpRequest, P], HttpResponse]:
-    """Signed-in patients with a therapy only; times shown in the patient's own zone.
-
-    A patient without a therapy is sent to set one up first.
-    """
-
-    @functools.wraps(view)
-    @login_required
-    def wrapper(request: HttpRequest, *args: P.args, **kwargs: P.kwargs) -> HttpResponse:
-        therapy = (
-            Therapy.objects.for_patient(request.user)
-            .select_related("regimen", "medicine", "patient")
-            .first()
-        )
-        if therapy is None:
-            setup = reverse("tracking:therapy")
-            if getattr(request, "htmx", False):
-                return HttpResponseClientRedirect(setup)
-            return redirect(setup)
-        with timezone.override(therapy.zone):
-            return view(request, therapy, *args, **kwargs)
-
-    return wrapper
 
 
 def _get_dose_for_user(request: HttpRequest, dose_uuid: uuid.UUID) -> DoseLog:

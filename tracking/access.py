@@ -1,0 +1,44 @@
+"""Who may see what: every patient page goes through here for the patient's therapy."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Concatenate, ParamSpec
+
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.urls import reverse
+from django.utils import timezone
+from django_htmx.http import HttpResponseClientRedirect
+
+from .models import Therapy
+
+P = ParamSpec("P")
+PatientView = Callable[Concatenate[HttpRequest, Therapy, P], HttpResponse]
+
+
+def with_therapy(view: PatientView[P]) -> Callable[Concatenate[HttpRequest, P], HttpResponse]:
+    """Signed-in patients with a therapy only; times shown in the patient's own zone.
+
+    A patient without a therapy is sent to set one up first.
+    """
+
+    @functools.wraps(view)
+    @login_required
+    def wrapper(request: HttpRequest, *args: P.args, **kwargs: P.kwargs) -> HttpResponse:
+        therapy = (
+            Therapy.objects.for_patient(request.user)
+            .select_related("regimen", "medicine", "patient")
+            .first()
+        )
+        if therapy is None:
+            setup = reverse("tracking:therapy")
+            if getattr(request, "htmx", False):
+                return HttpResponseClientRedirect(setup)
+            return redirect(setup)
+        with timezone.override(therapy.zone):
+            return view(request, therapy, *args, **kwargs)
+
+    return wrapper
