@@ -1,0 +1,279 @@
+"""Alice's own pages on a phone and a desktop: axe-core clean, never wider than the screen."""
+
+from __future__ import annotations
+
+import datetime
+import re
+import uuid
+from dataclasses import dataclass
+from decimal import Decimal
+
+import pytest
+from django.urls import reverse
+from playwright.sync_api import Page, ViewportSize, expect
+from pytest_django.live_server_helper import LiveServer
+
+from monographs.models import InjectionSite, Medicine, SideEffect
+from portal.models import User
+from tests.browser.conftest import DESKTOP, PHONE, axe_check, sign_in
+from tracking.models import DoseLog, LabResult, SideEffectReportItem, Therapy
+from tracking.services import DoseEntry, record_dose
+from tracking.side_effects import report_side_effects
+
+pytestmark = pytest.mark.browser
+
+RA = "Rheumatoid arthritis"
+# What a phone shows in a day's cell instead of the word (tracking.css, .status-key).
+MARKS = {"Taken": "\u2713", "Skipped": "\u2013", "Missed": "\u2717"}
+
+
+@dataclass(frozen=True)
+class History:
+    """What alice has logged, and the month of the calendar that shows it."""
+
+    taken: datetime.date
+    skipped: datetime.date
+    missed: datetime.date
+    calendar_url: str
+
+
+@pytest.fixture
+def alice_therapy(alice: User, anakinra: Medicine) -> Therapy:
+    """Alice on anakinra for RA, 100 mg once a day since about 40 days ago, in New York."""
+    return Therapy.objects.create(
+        patient=alice,
+        medicine=anakinra,
+        regimen=anakinra.regimens.get(indication__startswith=RA),
+        prescribed_dose=Decimal("100"),
+        start_date=datetime.date.today() - datetime.timedelta(days=40),
+        time_zone="America/New_York",
+    )
+
+
+def _log(therapy: Therapy, day: datetime.date, status: str, *, site: InjectionSite | None) -> None:
+    taken = status == DoseLog.Status.TAKEN
+    entry = DoseEntry(
+        status=status,
+        taken_at=datetime.datetime.combine(day, datetime.time(8), therapy.zone),
+        dose_mg=therapy.dose_mg if taken else None,
+        site=site if taken else None,
+        skip_reason="" if taken else "Unwell",
+    )
+    record_dose(therapy, entry, submission_id=uuid.uuid4())
+
+
+@pytest.fixture
+def history(alice: User, alice_therapy: Therapy, anakinra: Medicine) -> History:
+    """Taken, skipped and missed days in one calendar month, a blood test and a report.
+
+    The three days are the last ones before today, or the last of the previous month
+    while today is one of the first three of its month.
+    """
+    today = alice_therapy.today()
+    last = today - datetime.timedelta(days=1)
+    if today.day <= 3:
+        last = today.replace(day=1) - datetime.timedelta(days=1)
+    sites = list(anakinra.injection_sites.filter(needs_helper=False))
+    for back in range(6, 3, -1):  # a few taken days before the three, on different sites
+        _log(alice_therapy, last - datetime.timedelta(days=back), "taken", site=sites[back % 3])
+    _log(alice_therapy, last - datetime.timedelta(days=1), "skipped", site=None)
+    _log(alice_therapy, last, "taken", site=sites[0])
+
+    rule = anakinra.lab_rules.get()
+    LabResult.objects.create(
+        patient=alice,
+        rule=rule,
+        due_month=0,
+        taken_on=alice_therapy.start_date,
+        value=Decimal("2500"),
+        entered_value=Decimal("2500"),
+        entered_unit=LabResult.Unit.CELLS_PER_UL,
+        needs_review=rule.needs_review(Decimal("2500")),
+    )
+    headache = SideEffect.objects.get(medicine=anakinra, name="Headache")
+    report_side_effects(
+        alice,
+        dose=DoseLog.objects.for_patient(alice).first(),
+        chosen=[(headache, SideEffectReportItem.Severity.MILD, None)],
+        other="",
+        none_reported=False,
+    )
+
+    month = "" if last.month == today.month else f"?month={last:%Y-%m}"
+    return History(
+        taken=last,
+        skipped=last - datetime.timedelta(days=1),
+        missed=last - datetime.timedelta(days=2),
+        calendar_url=reverse("tracking:dose-list") + month,
+    )
+
+
+def page_width(page: Page) -> int:
+    return page.evaluate("document.documentElement.scrollWidth")
+
+
+def open_page(page: Page, url: str, heading: str) -> None:
+    response = page.goto(url)
+    assert response is not None and response.status == 200
+    expect(page.get_by_role("heading", level=1)).to_have_text(heading)
+
+
+def assert_fits_and_passes_axe(page: Page, viewport: ViewportSize) -> None:
+    assert page_width(page) <= viewport["width"]
+    axe_check(page)
+
+
+VIEWPORTS = pytest.mark.parametrize("viewport", [PHONE, DESKTOP], ids=["360", "1280"])
+
+
+@VIEWPORTS
+def test_dose_form_with_the_body_map(
+    page: Page,
+    viewport: ViewportSize,
+    live_server: LiveServer,
+    alice: User,
+    history: History,
+    anakinra: Medicine,
+) -> None:
+    sign_in(page, live_server, alice)
+    open_page(page, reverse("tracking:dose-new"), "Log a dose")
+
+    body_map = page.get_by_role("img", name="Injection sites on the body")
+    expect(body_map).to_be_visible()
+    box = body_map.bounding_box()
+    assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= viewport["width"]
+    sites = anakinra.injection_sites.count()
+    assert body_map.locator("circle.body-map__site").count() == sites
+    expect(page.get_by_role("group", name="Injection site").get_by_role("radio")).to_have_count(
+        sites
+    )
+    assert_fits_and_passes_axe(page, viewport)
+
+
+@VIEWPORTS
+def test_dose_history_calendar(
+    page: Page, viewport: ViewportSize, live_server: LiveServer, alice: User, history: History
+) -> None:
+    sign_in(page, live_server, alice)
+    open_page(page, history.calendar_url, "Your dose history")
+
+    calendar = page.get_by_role("table", name="Doses in")
+    expect(calendar).to_be_visible()
+    on_phone = viewport["width"] < 576
+    expect(page.locator(".status-key")).to_be_visible(visible=on_phone)
+    for day, label in [
+        (history.taken, "Taken"),
+        (history.skipped, "Skipped"),
+        (history.missed, "Missed"),
+    ]:
+        cell = calendar.locator(
+            f"td:not(.calendar__day--other):has(.calendar__date:text-is('{day.day}'))"
+        )
+        expect(cell).to_have_count(1)
+        expect(cell).to_have_class(f"calendar__day calendar__day--{label.lower()}")
+        # The word is always there for screen readers; a phone shows a mark instead.
+        status = cell.locator(".calendar__status")
+        expect(status).to_have_text(label)
+        mark = cell.evaluate("el => getComputedStyle(el, '::after').content")
+        status_box = status.bounding_box()
+        assert status_box is not None
+        if on_phone:
+            assert mark == f'"{MARKS[label]}" / ""'
+            assert status_box["width"] <= 1
+        else:
+            assert mark == "none"
+            assert status_box["width"] > 20
+        cell_box = cell.bounding_box()
+        assert cell_box is not None and cell_box["x"] + cell_box["width"] <= viewport["width"]
+    expect(page.locator(".entries .entry")).to_have_count(DoseLog.objects.count())
+    assert_fits_and_passes_axe(page, viewport)
+
+
+@VIEWPORTS
+def test_blood_tests_with_a_result_and_its_chart(
+    page: Page, viewport: ViewportSize, live_server: LiveServer, alice: User, history: History
+) -> None:
+    sign_in(page, live_server, alice)
+    open_page(page, reverse("tracking:labs"), "Blood tests")
+
+    chart = page.get_by_role("img", name="ANC results over time")
+    expect(chart).to_be_visible()
+    expect(chart.locator("circle.chart__point")).to_have_count(1)
+    results = page.get_by_role("table", name="ANC results")
+    expect(results.locator("tbody tr")).to_have_count(1)
+    expect(results.locator("tbody tr")).to_contain_text("2,500")
+    expect(page.get_by_role("region", name="Done")).to_contain_text("ANC before your first dose")
+    assert_fits_and_passes_axe(page, viewport)
+
+
+@VIEWPORTS
+@pytest.mark.parametrize(
+    ("url_name", "heading", "shows"),
+    [
+        ("tracking:side-effect-list", "Your side-effect reports", "Headache"),
+        ("tracking:summary", "Summary for your doctor", "Headache (mild)"),
+        ("tracking:account", "Your account", "Signed in as alice@example.com."),
+        ("tracking:therapy", "Your therapy", "Your prescribed dose"),
+    ],
+    ids=["side-effects", "summary", "account", "therapy"],
+)
+def test_other_patient_pages(
+    page: Page,
+    viewport: ViewportSize,
+    live_server: LiveServer,
+    alice: User,
+    history: History,
+    url_name: str,
+    heading: str,
+    shows: str,
+) -> None:
+    sign_in(page, live_server, alice)
+    open_page(page, reverse(url_name), heading)
+
+    expect(page.get_by_role("main")).to_contain_text(shows)
+    assert_fits_and_passes_axe(page, viewport)
+
+
+@VIEWPORTS
+def test_injection_sites_are_labelled_radios_reachable_by_keyboard(
+    page: Page,
+    viewport: ViewportSize,
+    live_server: LiveServer,
+    alice: User,
+    history: History,
+    anakinra: Medicine,
+) -> None:
+    sign_in(page, live_server, alice)
+    open_page(page, reverse("tracking:dose-new"), "Log a dose")
+    site_group = page.get_by_role("group", name="Injection site")
+    radios = site_group.get_by_role("radio")
+    sites = list(anakinra.injection_sites.order_by("order"))
+    assert radios.count() == len(sites)
+    for site in sites:
+        helper_only = r"( \(only when someone else injects\))?"
+        radio = site_group.get_by_role(
+            "radio", name=re.compile(rf"^{re.escape(site.name)}{helper_only}$")
+        )
+        expect(radio).to_have_count(1)
+        expect(radio).to_be_visible()
+    checked = site_group.locator("input:checked")
+    expect(checked).to_have_count(1)  # the suggested site
+    checked_index = radios.evaluate_all("els => els.findIndex(el => el.checked)")
+
+    # Tab from the top of the page: the group is one stop, landing on the checked site.
+    for _ in range(60):
+        page.keyboard.press("Tab")
+        if page.evaluate("document.activeElement.name") == "site":
+            break
+    expect(radios.nth(checked_index)).to_be_focused()
+
+    # The arrow keys move between sites, choosing each as they go, and wrap round.
+    for step in range(1, len(sites) + 1):
+        page.keyboard.press("ArrowDown")
+        expected = radios.nth((checked_index + step) % len(sites))
+        expect(expected).to_be_focused()
+        expect(expected).to_be_checked()
+    page.keyboard.press("ArrowUp")
+    expect(radios.nth((checked_index - 1) % len(sites))).to_be_focused()
+    expect(radios.nth((checked_index - 1) % len(sites))).to_be_checked()
+    expect(site_group.locator("input:checked")).to_have_count(1)
