@@ -144,7 +144,7 @@ def dose_quick(request: HttpRequest, therapy: Therapy) -> HttpResponse:
     context = _today_context(therapy)
     context["quick_problem"] = problem
     context["just_logged"] = not problem
-    return render(request, "tracking/dashboard.html#today-card", context)
+    return render(request, "tracking/dashboard.html#quick-logged", context)
 
 
 def _logged_message(dose: DoseLog) -> str:

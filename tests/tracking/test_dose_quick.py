@@ -26,12 +26,24 @@ def _submission() -> dict[str, str]:
 
 
 def _card(html: str) -> str:
-    """The response must be the #today-card section and nothing else."""
+    """The response is the #today-card section, then the 14-day card out of band."""
     html = html.strip()
     assert html.startswith('<section id="today-card"'), html[:200]
-    assert html.endswith("</section>")
     assert "<html" not in html
-    return html
+    card, separator, recent = html.partition('<section id="recent-card"')
+    assert separator, "the 14-day card must come with the today card"
+    assert 'hx-swap-oob="true"' in recent.split(">", 1)[0]
+    return card.strip()
+
+
+def test_htmx_one_tap_brings_the_14_day_strip_up_to_date(
+    alice_client: Client, alice_therapy: Therapy, sites: dict[str, InjectionSite]
+) -> None:
+    response = alice_client.post(URL, _submission(), **HTMX)
+
+    recent = response.content.decode().partition('<section id="recent-card"')[2]
+    days = recent.split('class="strip__day strip__day--')[1:]
+    assert days[-1].startswith("taken")
 
 
 def test_one_tap_logs_the_prescribed_dose_now_at_the_suggested_site(
