@@ -17,10 +17,12 @@ context's base_url is the live server, so `page.goto("/medicines/")` works.
 
 from __future__ import annotations
 
+import datetime
 import os
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -39,8 +41,10 @@ from playwright.sync_api import (
 )
 from pytest_django.live_server_helper import LiveServer
 
+from monographs.models import Medicine
 from portal.models import User
 from tests.conftest import PASSWORD
+from tracking.models import Therapy
 
 ALLOW_ASYNC_UNSAFE = "DJANGO_ALLOW_ASYNC_UNSAFE"
 
@@ -192,3 +196,16 @@ def save_screenshot(page: Page, name: str) -> Path:
     path = SCREENSHOTS / name
     page.screenshot(path=path, full_page=True, animations="disabled", caret="hide")
     return path
+
+
+@pytest.fixture
+def alice_therapy(alice: User, anakinra: Medicine) -> Therapy:
+    """Alice on anakinra for RA, 100 mg once a day since about 40 days ago, in New York."""
+    return Therapy.objects.create(
+        patient=alice,
+        medicine=anakinra,
+        regimen=anakinra.regimens.get(indication__startswith="Rheumatoid arthritis"),
+        prescribed_dose=Decimal("100"),
+        start_date=datetime.date.today() - datetime.timedelta(days=40),
+        time_zone="America/New_York",
+    )

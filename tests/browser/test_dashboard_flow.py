@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime
 import re
 from collections.abc import Iterator
 from decimal import Decimal
@@ -12,29 +11,14 @@ from django.urls import reverse
 from playwright.sync_api import Browser, BrowserContext, Frame, Page, Request, expect
 from pytest_django.live_server_helper import LiveServer
 
-from monographs.models import Medicine
 from portal.models import User
 from tests.browser.conftest import PHONE, axe_check, save_screenshot, sign_in
 from tracking.models import DoseLog, Therapy
 
 pytestmark = pytest.mark.browser
 
-RA = "Rheumatoid arthritis"
 LOG_BUTTON = re.compile(r"^Log today.s dose now")
 PROMPT_HEADING = "Since your last dose, have you had any of these?"
-
-
-@pytest.fixture
-def alice_therapy(alice: User, anakinra: Medicine) -> Therapy:
-    """Alice on anakinra for RA, 100 mg once a day since about 40 days ago, in New York."""
-    return Therapy.objects.create(
-        patient=alice,
-        medicine=anakinra,
-        regimen=anakinra.regimens.get(indication__startswith=RA),
-        prescribed_dose=Decimal("100"),
-        start_date=datetime.date.today() - datetime.timedelta(days=40),
-        time_zone="America/New_York",
-    )
 
 
 @pytest.fixture

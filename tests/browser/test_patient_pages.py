@@ -22,7 +22,6 @@ from tracking.side_effects import report_side_effects
 
 pytestmark = pytest.mark.browser
 
-RA = "Rheumatoid arthritis"
 # What a phone shows in a day's cell instead of the word (tracking.css, .status-key).
 MARKS = {"Taken": "\u2713", "Skipped": "\u2013", "Missed": "\u2717"}
 
@@ -35,19 +34,6 @@ class History:
     skipped: datetime.date
     missed: datetime.date
     calendar_url: str
-
-
-@pytest.fixture
-def alice_therapy(alice: User, anakinra: Medicine) -> Therapy:
-    """Alice on anakinra for RA, 100 mg once a day since about 40 days ago, in New York."""
-    return Therapy.objects.create(
-        patient=alice,
-        medicine=anakinra,
-        regimen=anakinra.regimens.get(indication__startswith=RA),
-        prescribed_dose=Decimal("100"),
-        start_date=datetime.date.today() - datetime.timedelta(days=40),
-        time_zone="America/New_York",
-    )
 
 
 def _log(therapy: Therapy, day: datetime.date, status: str, *, site: InjectionSite | None) -> None:

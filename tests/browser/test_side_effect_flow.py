@@ -2,38 +2,22 @@
 
 from __future__ import annotations
 
-import datetime
 import re
-from decimal import Decimal
 
 import pytest
 from django.urls import reverse
 from playwright.sync_api import Frame, Locator, Page, expect
 from pytest_django.live_server_helper import LiveServer
 
-from monographs.models import Medicine, SideEffect
+from monographs.models import SideEffect
 from portal.models import User
 from tests.browser.conftest import PHONE, ConsoleLog, axe_check, save_screenshot, sign_in
 from tracking.models import DoseLog, SideEffectReport, Therapy
 
 pytestmark = pytest.mark.browser
 
-RA = "Rheumatoid arthritis"
 LOG_BUTTON = re.compile(r"^Log today.s dose now")
 PROMPT_HEADING = "Since your last dose, have you had any of these?"
-
-
-@pytest.fixture
-def alice_therapy(alice: User, anakinra: Medicine) -> Therapy:
-    """Alice on anakinra for RA, 100 mg once a day since about 40 days ago, in New York."""
-    return Therapy.objects.create(
-        patient=alice,
-        medicine=anakinra,
-        regimen=anakinra.regimens.get(indication__startswith=RA),
-        prescribed_dose=Decimal("100"),
-        start_date=datetime.date.today() - datetime.timedelta(days=40),
-        time_zone="America/New_York",
-    )
 
 
 def count_page_loads(page: Page) -> list[str]:
