@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 import functools
+import uuid
 from collections.abc import Callable
 from typing import Concatenate, ParamSpec
 
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect
+from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.utils import timezone
 from django_htmx.http import HttpResponseClientRedirect
 
-from .models import Therapy
+from .models import DoseLog, Therapy
 
 P = ParamSpec("P")
 PatientView = Callable[Concatenate[HttpRequest, Therapy, P], HttpResponse]
@@ -42,3 +43,10 @@ def with_therapy(view: PatientView[P]) -> Callable[Concatenate[HttpRequest, P], 
             return view(request, therapy, *args, **kwargs)
 
     return wrapper
+
+
+def get_dose_for_user(request: HttpRequest, dose_uuid: uuid.UUID) -> DoseLog:
+    """The signed-in patient's own dose entry; anyone else's is a 404."""
+    return get_object_or_404(
+        DoseLog.objects.for_patient(request.user).select_related("site"), uuid=dose_uuid
+    )

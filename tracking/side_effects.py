@@ -20,7 +20,7 @@ from django.views.decorators.vary import vary_on_headers
 
 from monographs.models import Medicine, SideEffect
 
-from .access import with_therapy
+from .access import get_dose_for_user, with_therapy
 from .models import DoseLog, SideEffectReport, SideEffectReportItem, Therapy
 
 Severity = SideEffectReportItem.Severity
@@ -146,12 +146,6 @@ def _get_report_for_user(request: HttpRequest, report_uuid: uuid.UUID) -> SideEf
     return get_object_or_404(SideEffectReport.objects.for_patient(request.user), uuid=report_uuid)
 
 
-def _get_dose_for_user(request: HttpRequest, dose_uuid: uuid.UUID | None) -> DoseLog | None:
-    if dose_uuid is None:
-        return None
-    return get_object_or_404(DoseLog.objects.for_patient(request.user), uuid=dose_uuid)
-
-
 def _same_answer(
     report: SideEffectReport,
     *,
@@ -183,7 +177,7 @@ def side_effect_new(request: HttpRequest, therapy: Therapy) -> HttpResponse:
             else:
                 dose_uuid = form.cleaned_data.get("dose")
                 chosen, other = form.chosen(), form.cleaned_data.get("other", "")
-            dose = _get_dose_for_user(request, dose_uuid)
+            dose = get_dose_for_user(request, dose_uuid) if dose_uuid else None
             answer = {"chosen": chosen, "other": other, "none_reported": none_reported}
             try:
                 report = report_side_effects(request.user, dose=dose, **answer)

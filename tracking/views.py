@@ -10,13 +10,15 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 
+from monographs.models import InjectionSite
+
 from . import bodymap
-from .access import with_therapy
+from .access import get_dose_for_user, with_therapy
 from .calendar import month_grid, parse_month
 from .forms import DoseForm, TherapyForm, dose_initial_from
 from .labs import describe_days
@@ -35,12 +37,6 @@ from .side_effects import SideEffectReportForm, prompt_side_effects
 HISTORY_PAGE_SIZE = 20
 STRIP_DAYS = 14
 ADHERENCE_DAYS = 30
-
-
-def _get_dose_for_user(request: HttpRequest, dose_uuid: uuid.UUID) -> DoseLog:
-    return get_object_or_404(
-        DoseLog.objects.for_patient(request.user).select_related("site"), uuid=dose_uuid
-    )
 
 
 def _today_context(therapy: Therapy) -> dict[str, Any]:
@@ -170,12 +166,25 @@ def therapy_edit(request: HttpRequest) -> HttpResponse:
     return render(request, "tracking/therapy.html", {"form": form, "is_new": therapy is None})
 
 
-def _dose_form_context(
-    therapy: Therapy, form: DoseForm, *, dose: DoseLog | None = None, confirm: str = ""
-) -> dict[str, Any]:
+SiteState = tuple[list[InjectionSite], dict[int, datetime.datetime], InjectionSite | None]
+
+
+def _site_state(therapy: Therapy) -> SiteState:
+    """The medicine's sites, when each was last used, and the one to suggest."""
     last_used = DoseLog.objects.for_patient(therapy.patient).last_use_by_site()
     sites = list(therapy.medicine.injection_sites.all())
-    suggested = therapy.suggest_site(last_used, therapy.usable_sites(sites))
+    return sites, last_used, therapy.suggest_site(last_used, therapy.usable_sites(sites))
+
+
+def _dose_form_context(
+    therapy: Therapy,
+    form: DoseForm,
+    state: SiteState,
+    *,
+    dose: DoseLog | None = None,
+    confirm: str = "",
+) -> dict[str, Any]:
+    sites, last_used, suggested = state
     return {
         "therapy": therapy,
         "form": form,
@@ -221,20 +230,17 @@ def dose_new(request: HttpRequest, therapy: Therapy) -> HttpResponse:
         if confirm:
             form = DoseForm({**request.POST.dict(), "confirm_second": "true"}, therapy=therapy)
             form.full_clean()
-    else:
-        last_used = DoseLog.objects.for_patient(therapy.patient).last_use_by_site()
-        form = DoseForm(
-            initial=DoseForm.initial_for(therapy, therapy.suggest_site(last_used)),
-            therapy=therapy,
-        )
-    context = _dose_form_context(therapy, form, confirm=confirm)
+    state = _site_state(therapy)
+    if request.method == "GET":
+        form = DoseForm(initial=DoseForm.initial_for(therapy, state[2]), therapy=therapy)
+    context = _dose_form_context(therapy, form, state, confirm=confirm)
     return render(request, "tracking/dose_form.html", context)
 
 
 @require_http_methods(["GET", "POST"])
 @with_therapy
 def dose_edit(request: HttpRequest, therapy: Therapy, uuid: uuid.UUID) -> HttpResponse:
-    dose = _get_dose_for_user(request, uuid)
+    dose = get_dose_for_user(request, uuid)
     confirm = ""
     if request.method == "POST":
         form = DoseForm(request.POST, therapy=therapy)
@@ -247,14 +253,14 @@ def dose_edit(request: HttpRequest, therapy: Therapy, uuid: uuid.UUID) -> HttpRe
             form.full_clean()
     else:
         form = DoseForm(initial=dose_initial_from(dose, therapy), therapy=therapy)
-    context = _dose_form_context(therapy, form, dose=dose, confirm=confirm)
+    context = _dose_form_context(therapy, form, _site_state(therapy), dose=dose, confirm=confirm)
     return render(request, "tracking/dose_form.html", context)
 
 
 @require_http_methods(["GET", "POST"])
 @with_therapy
 def dose_delete(request: HttpRequest, therapy: Therapy, uuid: uuid.UUID) -> HttpResponse:
-    dose = _get_dose_for_user(request, uuid)
+    dose = get_dose_for_user(request, uuid)
     if request.method == "POST":
         dose.delete()
         messages.success(request, "The entry is deleted. A copy is kept in your record's history.")
