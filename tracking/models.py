@@ -217,16 +217,14 @@ class Therapy(models.Model):
     def suggest_site(
         self, last_used: dict[int, datetime.datetime], sites: list[InjectionSite] | None = None
     ) -> InjectionSite | None:
-        """The least recently used usable site, never the one used last.
+        """The least recently used usable site, so never the one used last.
 
-        Sites never used come first, in the medicine's order.
+        Sites never used come first, in the medicine's order. With two or more sites
+        the one used last is the most recent, so least-recent order alone keeps it out.
         """
         candidates = sites if sites is not None else self.usable_sites()
         if not candidates:
             return None
-        if last_used and len(candidates) > 1:
-            most_recent = max(last_used, key=lambda site_id: last_used[site_id])
-            candidates = [site for site in candidates if site.pk != most_recent]
         never = datetime.datetime.min.replace(tzinfo=datetime.UTC)
         return min(candidates, key=lambda site: (last_used.get(site.pk, never), site.order))
 

@@ -38,6 +38,7 @@ def test_the_list_shows_only_published_medicines(client: Client, anakinra: Medic
 
 
 def test_the_list_says_so_when_nothing_is_published(client: Client, db: None) -> None:
+    Medicine.objects.update(status=Medicine.Status.DRAFT)
     _draft()
 
     response = client.get("/medicines/")

@@ -123,7 +123,13 @@ def _regimen(medicine: Medicine, indication: str) -> DosingRegimen:
 # Running it
 
 
-def test_first_run_creates_anakinra(db: None) -> None:
+@pytest.fixture
+def empty_catalogue(db: None) -> None:
+    """The suite seeds once per run; these tests start from before that."""
+    Medicine.objects.all().delete()
+
+
+def test_first_run_creates_anakinra(empty_catalogue: None) -> None:
     assert seed_monographs() == ["anakinra"]
     assert Medicine.objects.filter(slug="anakinra").exists()
 
@@ -138,7 +144,7 @@ def test_second_run_creates_nothing_and_does_not_fail(db: None) -> None:
     assert _history_counts() == history
 
 
-def test_command_says_what_it_did(db: None) -> None:
+def test_command_says_what_it_did(empty_catalogue: None) -> None:
     first, second = StringIO(), StringIO()
 
     call_command("seed_monographs", stdout=first)
@@ -149,7 +155,7 @@ def test_command_says_what_it_did(db: None) -> None:
     assert Medicine.objects.filter(slug="anakinra").count() == 1
 
 
-def test_command_is_quiet_at_verbosity_zero(db: None) -> None:
+def test_command_is_quiet_at_verbosity_zero(empty_catalogue: None) -> None:
     out = StringIO()
     call_command("seed_monographs", verbosity=0, stdout=out)
     assert out.getvalue() == ""

@@ -14,6 +14,7 @@ import pytest
 from dateutil.relativedelta import relativedelta
 from django.http import HttpResponse
 from django.test import Client
+from pytest_django import DjangoAssertNumQueries
 
 from monographs.models import Medicine
 from portal.models import User
@@ -116,6 +117,17 @@ def test_a_wrong_token_is_a_404_that_reveals_nothing(
     assert alice.email not in body
     assert "VEVENT" not in body
     assert real.status_code == 200
+
+
+@pytest.mark.parametrize("token", ["%00", "a b", "x" * 200])
+def test_a_token_of_the_wrong_shape_never_reaches_the_database(
+    client: Client, db: None, django_assert_num_queries: DjangoAssertNumQueries, token: str
+) -> None:
+    # A NUL byte in a query makes PostgreSQL raise: the shape is checked first.
+    with django_assert_num_queries(0):
+        response = client.get(f"/labs/calendar/{token}.ics")
+
+    assert response.status_code == 404
 
 
 @pytest.mark.usefixtures("alice_on_anakinra")
