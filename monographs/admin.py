@@ -64,7 +64,8 @@ class LabRuleForm(forms.ModelForm):
         ]
 
     def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         below, above = cleaned.get("review_below"), cleaned.get("review_above")
         if below is not None and above is not None and below >= above:
             self.add_error("review_above", "Must be higher than the lower review threshold.")
@@ -86,8 +87,14 @@ class SectionInline(OrderedInline):
     ) -> forms.ModelChoiceField | None:
         # A section may only cite its own medicine's references.
         if db_field.name == "reference":
-            medicine_id = request.resolver_match.kwargs.get("object_id")
-            kwargs["queryset"] = Reference.objects.filter(medicine_id=medicine_id)
+            # The change page's URL names the medicine; the add page has none yet.
+            match = request.resolver_match
+            medicine_id = match.kwargs.get("object_id") if match is not None else None
+            kwargs["queryset"] = (
+                Reference.objects.filter(medicine_id=medicine_id)
+                if medicine_id is not None
+                else Reference.objects.none()
+            )
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
 

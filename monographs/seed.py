@@ -619,6 +619,7 @@ def _create(model: type[M], values: Row) -> M:
     # full_clean() first so seed data obeys the same rules as an admin edit.
     instance = model(**values)
     instance.full_clean()
+    # simple-history reads this attribute off the instance when save() records history.
     instance._change_reason = SEED_CHANGE_REASON  # type: ignore[attr-defined]
     instance.save()
     return instance

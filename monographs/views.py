@@ -3,15 +3,17 @@ from __future__ import annotations
 from itertools import groupby
 
 from django.contrib.admin.views.decorators import staff_member_required
-from django.db.models import Prefetch, QuerySet
-from django.http import HttpRequest, HttpResponse
+from django.db.models import Prefetch
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_GET
 
-from .models import Medicine, Section, SideEffect
+from portal.http import PortalRequest
+
+from .models import Medicine, MedicineQuerySet, Section, SideEffect
 
 
-def _monograph_queryset() -> QuerySet[Medicine]:
+def _monograph_queryset() -> MedicineQuerySet:
     return Medicine.objects.prefetch_related(
         "references",
         # Each section cites a reference: join it here, not one query per section.
@@ -26,7 +28,9 @@ def _monograph_queryset() -> QuerySet[Medicine]:
     )
 
 
-def _render_monograph(request: HttpRequest, medicine: Medicine, *, preview: bool) -> HttpResponse:
+def _render_monograph(
+    request: PortalRequest, medicine: Medicine, *, preview: bool
+) -> HttpResponse:
     side_effect_groups = [
         (SideEffect.Urgency(urgency), list(items))
         for urgency, items in groupby(medicine.side_effects.all(), key=lambda se: se.urgency)
@@ -45,19 +49,19 @@ def _render_monograph(request: HttpRequest, medicine: Medicine, *, preview: bool
 
 
 @require_GET
-def medicine_list(request: HttpRequest) -> HttpResponse:
+def medicine_list(request: PortalRequest) -> HttpResponse:
     medicines = Medicine.objects.published()
     return render(request, "monographs/medicine_list.html", {"medicines": medicines})
 
 
 @require_GET
-def medicine_detail(request: HttpRequest, slug: str) -> HttpResponse:
+def medicine_detail(request: PortalRequest, slug: str) -> HttpResponse:
     medicine = get_object_or_404(_monograph_queryset().published(), slug=slug)
     return _render_monograph(request, medicine, preview=False)
 
 
 @require_GET
 @staff_member_required
-def medicine_preview(request: HttpRequest, slug: str) -> HttpResponse:
+def medicine_preview(request: PortalRequest, slug: str) -> HttpResponse:
     medicine = get_object_or_404(_monograph_queryset(), slug=slug)
     return _render_monograph(request, medicine, preview=True)

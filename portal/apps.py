@@ -11,6 +11,7 @@ class PortalConfig(AppConfig):
     def ready(self) -> None:
         from .roles import ensure_clinician_group
 
+        assert self.apps is not None  # the registry sets it before calling ready()
         # The last of the project's apps, so every permission exists by then.
         post_migrate.connect(
             ensure_clinician_group,

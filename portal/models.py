@@ -10,9 +10,7 @@ from django.db.models.functions import Lower
 class EmailUserManager(UserManager["User"]):
     """Users sign in with their email address; it is stored lower-cased."""
 
-    def _create_user(  # type: ignore[override]
-        self, email: str, password: str | None, **extra_fields: Any
-    ) -> User:
+    def _create_user(self, email: str, password: str | None, **extra_fields: Any) -> User:
         if not email:
             raise ValueError("An email address is required")
         user = self.model(email=self.normalize_email(email).lower(), **extra_fields)
@@ -20,6 +18,8 @@ class EmailUserManager(UserManager["User"]):
         user.save(using=self._db)
         return user
 
+    # The email address takes the place of UserManager's username argument, so these two
+    # cannot match the base signatures.
     def create_user(  # type: ignore[override]
         self, email: str, password: str | None = None, **extra_fields: Any
     ) -> User:
@@ -39,6 +39,7 @@ class EmailUserManager(UserManager["User"]):
 
 
 class User(AbstractUser):
+    # None removes an inherited field (as Django documents); the stubs expect a field here.
     username = None  # type: ignore[assignment]
     first_name = None  # type: ignore[assignment]
     last_name = None  # type: ignore[assignment]
@@ -54,7 +55,7 @@ class User(AbstractUser):
     EMAIL_FIELD = "email"
     REQUIRED_FIELDS: ClassVar[list[str]] = []
 
-    objects = EmailUserManager()  # type: ignore[misc]
+    objects: ClassVar[EmailUserManager] = EmailUserManager()
 
     class Meta:
         constraints = [

@@ -162,7 +162,7 @@ else:
     DATABASES = {
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
-            "NAME": BASE_DIR / "db.sqlite3",
+            "NAME": str(BASE_DIR / "db.sqlite3"),
             "OPTIONS": SQLITE_OPTIONS,
             # A file, not memory, so threads in a test share it the way requests do;
             # one per process, so two test runs in one checkout never collide.

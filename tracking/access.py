@@ -8,19 +8,23 @@ from collections.abc import Callable
 from typing import Concatenate, ParamSpec
 
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.utils import timezone
 from django_htmx.http import HttpResponseClientRedirect
 
+from portal.http import SignedInRequest
+
 from .models import DoseLog, Therapy
 
 P = ParamSpec("P")
-PatientView = Callable[Concatenate[HttpRequest, Therapy, P], HttpResponse]
+PatientView = Callable[Concatenate[SignedInRequest, Therapy, P], HttpResponseBase]
 
 
-def with_therapy(view: PatientView[P]) -> Callable[Concatenate[HttpRequest, P], HttpResponse]:
+def with_therapy(
+    view: PatientView[P],
+) -> Callable[Concatenate[SignedInRequest, P], HttpResponseBase]:
     """Signed-in patients with a therapy only; times shown in the patient's own zone.
 
     A patient without a therapy is sent to set one up first.
@@ -28,7 +32,8 @@ def with_therapy(view: PatientView[P]) -> Callable[Concatenate[HttpRequest, P], 
 
     @functools.wraps(view)
     @login_required
-    def wrapper(request: HttpRequest, *args: P.args, **kwargs: P.kwargs) -> HttpResponse:
+    def wrapper(request: SignedInRequest, *args: P.args, **kwargs: P.kwargs) -> HttpResponseBase:
+        # login_required has turned anonymous visitors away before this runs.
         therapy = (
             Therapy.objects.for_patient(request.user)
             .select_related("regimen", "medicine", "patient")
@@ -36,7 +41,7 @@ def with_therapy(view: PatientView[P]) -> Callable[Concatenate[HttpRequest, P], 
         )
         if therapy is None:
             setup = reverse("tracking:therapy")
-            if getattr(request, "htmx", False):
+            if request.htmx:
                 return HttpResponseClientRedirect(setup)
             return redirect(setup)
         with timezone.override(therapy.zone):
@@ -45,7 +50,7 @@ def with_therapy(view: PatientView[P]) -> Callable[Concatenate[HttpRequest, P], 
     return wrapper
 
 
-def get_dose_for_user(request: HttpRequest, dose_uuid: uuid.UUID) -> DoseLog:
+def get_dose_for_user(request: SignedInRequest, dose_uuid: uuid.UUID) -> DoseLog:
     """The signed-in patient's own dose entry; anyone else's is a 404."""
     return get_object_or_404(
         DoseLog.objects.for_patient(request.user).select_related("site"), uuid=dose_uuid

@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 import json
-from typing import Any
 
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.serializers.json import DjangoJSONEncoder
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from portal.http import SignedInRequest
+from portal.models import User
 
 from .models import (
     DoseLog,
@@ -31,14 +33,14 @@ class PreferencesForm(forms.ModelForm):
         fields = ["email_lab_reminders", "email_dose_reminders"]
 
 
-def preferences_for(user: Any) -> PatientPreferences:
+def preferences_for(user: User) -> PatientPreferences:
     preferences, _ = PatientPreferences.objects.get_or_create(patient=user)
     return preferences
 
 
 @require_http_methods(["GET", "POST"])
 @login_required
-def account(request: HttpRequest) -> HttpResponse:
+def account(request: SignedInRequest) -> HttpResponse:
     preferences = preferences_for(request.user)
     if request.method == "POST":
         form = PreferencesForm(request.POST, instance=preferences)
@@ -55,7 +57,7 @@ def account(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @login_required
-def calendar_reset(request: HttpRequest) -> HttpResponse:
+def calendar_reset(request: SignedInRequest) -> HttpResponse:
     preferences_for(request.user).reset_calendar_token()
     messages.success(
         request, "Your calendar link has changed. The old link no longer works anywhere."
@@ -65,7 +67,7 @@ def calendar_reset(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 @login_required
-def data_export(request: HttpRequest) -> HttpResponse:
+def data_export(request: SignedInRequest) -> HttpResponse:
     """Everything the portal holds about the signed-in patient, as JSON."""
     user = request.user
     therapy = Therapy.objects.for_patient(user).select_related("medicine", "regimen").first()

@@ -11,6 +11,7 @@ from .models import (
     LabResult,
     PatientPreferences,
     ReminderDelivery,
+    ReviewQuerySet,
     SideEffectReport,
     SideEffectReportItem,
     Therapy,
@@ -81,6 +82,8 @@ class ReviewStatusFilter(admin.SimpleListFilter):
         ]
 
     def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        # Only the review queues (ReviewQueueAdmin) use this filter.
+        assert isinstance(queryset, ReviewQuerySet)
         if self.value() == "waiting":
             return queryset.awaiting_review()
         if self.value() == "reviewed":
@@ -123,8 +126,7 @@ class ReportItemInline(admin.TabularInline):
     model = SideEffectReportItem
     extra = 0
     can_delete = False
-    readonly_fields = ["side_effect", "severity", "started_on"]
-    fields = readonly_fields
+    readonly_fields = fields = ("side_effect", "severity", "started_on")
 
     def has_add_permission(self, request: HttpRequest, obj: object = None) -> bool:
         return False

@@ -28,6 +28,13 @@ class RegimenChoiceField(forms.ModelChoiceField):
         )
 
 
+class SiteChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: InjectionSite) -> str:
+        if obj.needs_helper:
+            return f"{obj.name} (only when someone else injects)"
+        return obj.name
+
+
 class TherapyForm(forms.ModelForm):
     regimen = RegimenChoiceField(
         label="Your medicine and what it treats",
@@ -74,7 +81,9 @@ class TherapyForm(forms.ModelForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["regimen"].queryset = DosingRegimen.objects.filter(
+        regimen = self.fields["regimen"]
+        assert isinstance(regimen, RegimenChoiceField)  # declared above; each form has a copy
+        regimen.queryset = DosingRegimen.objects.filter(
             medicine__in=Medicine.objects.published()
         ).select_related("medicine")
 
@@ -83,13 +92,14 @@ class TherapyForm(forms.ModelForm):
         regimen = self.cleaned_data.get("regimen")
         if regimen is not None:
             self.instance.medicine = regimen.medicine
-        refused = {name: len(errors) for name, errors in self._errors.items()}
-        super()._post_clean()
+        refused = {name: len(errors) for name, errors in self.errors.items()}
+        # django-stubs leaves out this private hook, the one Django runs model validation from.
+        super()._post_clean()  # type: ignore[misc]
         # A value the form refused reaches the model as empty, so the model's clean()
         # would also ask for it ("enter the weight") right under "weight between 0.5
         # and 350 kg": keep only the message about what the patient typed.
         for name, count in refused.items():
-            del self._errors[name][count:]
+            del self.errors[name][count:]
 
 
 class DoseForm(forms.Form):
@@ -111,7 +121,7 @@ class DoseForm(forms.Form):
         decimal_places=2,
         widget=forms.NumberInput(attrs={"step": "0.01", "inputmode": "decimal"}),
     )
-    site = forms.ModelChoiceField(
+    site = SiteChoiceField(
         label="Injection site",
         queryset=InjectionSite.objects.none(),
         required=False,
@@ -139,9 +149,9 @@ class DoseForm(forms.Form):
     def __init__(self, *args: Any, therapy: Therapy, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.therapy = therapy
-        sites = therapy.medicine.injection_sites.all()
-        self.fields["site"].queryset = sites
-        self.fields["site"].label_from_instance = _site_label
+        site = self.fields["site"]
+        assert isinstance(site, SiteChoiceField)  # declared above; each form has a copy
+        site.queryset = therapy.medicine.injection_sites.all()
 
     @classmethod
     def initial_for(
@@ -168,7 +178,8 @@ class DoseForm(forms.Form):
         return taken_at
 
     def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         if cleaned.get("status") == DoseLog.Status.TAKEN:
             dose = cleaned.get("dose_mg")
             if dose is None and "dose_mg" not in self.errors:
@@ -198,12 +209,6 @@ class DoseForm(forms.Form):
             note=data.get("note", ""),
             skip_reason=data.get("skip_reason", ""),
         )
-
-
-def _site_label(site: InjectionSite) -> str:
-    if site.needs_helper:
-        return f"{site.name} (only when someone else injects)"
-    return site.name
 
 
 def dose_initial_from(dose: DoseLog, therapy: Therapy) -> dict[str, Any]:

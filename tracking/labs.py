@@ -13,13 +13,15 @@ from django import forms
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 from icalendar import Calendar, Event
 
 from monographs.models import LabRule
+from portal.http import PortalRequest, SignedInRequest
+from portal.models import User
 
 from .access import with_therapy
 from .models import LabDue, LabResult, PatientPreferences, Therapy
@@ -72,12 +74,12 @@ class LabResultForm(forms.Form):
         # The patient's own date: "tomorrow" in UTC can already be today in Tokyo.
         self.today = today
         self.dues = {f"{d.rule.pk}:{d.month}": d for d in dues if d.result is None}
-        self.fields["due"].done = frozenset(
-            f"{d.rule.pk}:{d.month}" for d in dues if d.result is not None
-        )
+        due = self.fields["due"]
+        assert isinstance(due, DueChoiceField)  # declared above; each form has a copy
+        due.done = frozenset(f"{d.rule.pk}:{d.month}" for d in dues if d.result is not None)
         rules = {d.rule.pk: d.rule for d in dues}
         self.rules = rules
-        self.fields["due"].choices = [
+        due.choices = [
             *((key, f"{d.label} (due {d.due_date:%-d %b %Y})") for key, d in self.dues.items()),
             *(
                 (f"{pk}:{EXTRA_TEST}", f"An extra {rule.short_name} test")
@@ -94,7 +96,8 @@ class LabResultForm(forms.Form):
         return taken_on
 
     def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         value, unit = cleaned.get("value"), cleaned.get("unit")
         if value is None or unit is None:
             return cleaned
@@ -126,7 +129,7 @@ class LabResultForm(forms.Form):
         return rule, None if month == EXTRA_TEST else int(month)
 
 
-def record_lab_result(patient: Any, form: LabResultForm) -> LabResult:
+def record_lab_result(patient: User, form: LabResultForm) -> LabResult:
     rule, month = form.rule_and_month()
     value = to_cells_per_ul(form.cleaned_data["value"], form.cleaned_data["unit"])
     return LabResult.objects.create(
@@ -209,7 +212,7 @@ def describe_days(due: datetime.date, today: datetime.date) -> str:
     return f"{-days} days overdue"
 
 
-def _get_result_for_user(request: HttpRequest, result_uuid: uuid.UUID) -> LabResult:
+def _get_result_for_user(request: SignedInRequest, result_uuid: uuid.UUID) -> LabResult:
     return get_object_or_404(
         LabResult.objects.for_patient(request.user).select_related("rule"), uuid=result_uuid
     )
@@ -243,7 +246,7 @@ def _labs_context(
 
 @require_http_methods(["GET", "POST"])
 @with_therapy
-def labs(request: HttpRequest, therapy: Therapy) -> HttpResponse:
+def labs(request: SignedInRequest, therapy: Therapy) -> HttpResponse:
     results = list(LabResult.objects.for_patient(request.user).select_related("rule"))
     dues = therapy.lab_due_dates(results)
     if request.method == "POST":
@@ -265,13 +268,13 @@ def labs(request: HttpRequest, therapy: Therapy) -> HttpResponse:
 
 @require_GET
 @login_required
-def lab_result(request: HttpRequest, uuid: uuid.UUID) -> HttpResponse:
+def lab_result(request: SignedInRequest, uuid: uuid.UUID) -> HttpResponse:
     result = _get_result_for_user(request, uuid)
     return render(request, "tracking/lab_result.html", {"result": result})
 
 
 @require_GET
-def lab_calendar(request: HttpRequest, token: str) -> HttpResponse:
+def lab_calendar(request: PortalRequest, token: str) -> HttpResponse:
     """A private feed: the token is the only key, so a wrong one is a plain 404."""
     # Only URL-safe tokens are ever issued; anything else (a NUL byte makes PostgreSQL
     # raise) is a 404 without asking the database.

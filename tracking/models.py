@@ -12,7 +12,7 @@ import uuid
 import zoneinfo
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Self, TypeVar
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -359,9 +359,20 @@ class DoseLog(models.Model):
     def is_taken(self) -> bool:
         return self.status == self.Status.TAKEN
 
+    @property
+    def dose_mg_text(self) -> str:
+        """The dose without trailing zeros ("100", "1.5"); empty for a skipped dose.
 
-class ReviewQuerySet(models.QuerySet):
-    def awaiting_review(self) -> ReviewQuerySet:
+        A taken dose always has one: the doselog_taken_has_dose_and_site constraint.
+        """
+        return "" if self.dose_mg is None else f"{self.dose_mg.normalize():f}"
+
+
+_Reviewable = TypeVar("_Reviewable", bound="Reviewable")
+
+
+class ReviewQuerySet(models.QuerySet[_Reviewable]):
+    def awaiting_review(self) -> Self:
         return self.filter(needs_review=True, reviewed_at__isnull=True)
 
 
@@ -386,7 +397,7 @@ class Reviewable(models.Model):
         return self.reviewed_at is not None
 
 
-class SideEffectReportQuerySet(ReviewQuerySet):
+class SideEffectReportQuerySet(ReviewQuerySet["SideEffectReport"]):
     def for_patient(self, user: User) -> SideEffectReportQuerySet:
         return self.filter(patient=user)
 
@@ -456,7 +467,7 @@ class SideEffectReportItem(models.Model):
         return self.side_effect.name
 
 
-class LabResultQuerySet(ReviewQuerySet):
+class LabResultQuerySet(ReviewQuerySet["LabResult"]):
     def for_patient(self, user: User) -> LabResultQuerySet:
         return self.filter(patient=user)
 

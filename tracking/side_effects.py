@@ -5,26 +5,38 @@ from __future__ import annotations
 import datetime
 import uuid
 from itertools import groupby
-from typing import Any
+from typing import Any, TypedDict
 
 from django import forms
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db import IntegrityError, transaction
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 from django.views.decorators.vary import vary_on_headers
 
 from monographs.models import Medicine, SideEffect
+from portal.http import SignedInRequest
+from portal.models import User
 
 from .access import get_dose_for_user, with_therapy
 from .models import DoseLog, SideEffectReport, SideEffectReportItem, Therapy
 
 Severity = SideEffectReportItem.Severity
 Urgency = SideEffect.Urgency
+# What the patient ticked: each side effect with its severity ("" if not given) and start.
+Chosen = list[tuple[SideEffect, str, datetime.date | None]]
+
+
+class Answer(TypedDict):
+    """One answer to the checklist, as report_side_effects and _same_answer take it."""
+
+    chosen: Chosen
+    other: str
+    none_reported: bool
 
 
 class SideEffectReportForm(forms.Form):
@@ -65,7 +77,7 @@ class SideEffectReportForm(forms.Form):
 
     def groups(self) -> list[tuple[Urgency, list[dict[str, Any]]]]:
         """The side effects grouped by urgency tier, emergency first, with their fields."""
-        rows = [
+        rows: list[dict[str, Any]] = [
             {
                 "effect": effect,
                 "checkbox": self[f"effect_{effect.pk}"],
@@ -80,7 +92,8 @@ class SideEffectReportForm(forms.Form):
         ]
 
     def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         today = self.today or timezone.localdate()
         for effect in self.side_effects:
             started = cleaned.get(f"started_{effect.pk}")
@@ -93,7 +106,7 @@ class SideEffectReportForm(forms.Form):
             )
         return cleaned
 
-    def chosen(self) -> list[tuple[SideEffect, str, datetime.date | None]]:
+    def chosen(self) -> Chosen:
         data = getattr(self, "cleaned_data", {})
         return [
             (effect, data.get(f"severity_{effect.pk}", ""), data.get(f"started_{effect.pk}"))
@@ -111,10 +124,10 @@ def prompt_side_effects(medicine: Medicine) -> list[SideEffect]:
 
 
 def report_side_effects(
-    patient: Any,
+    patient: User,
     *,
     dose: DoseLog | None,
-    chosen: list[tuple[SideEffect, str, datetime.date | None]],
+    chosen: Chosen,
     other: str,
     none_reported: bool,
 ) -> SideEffectReport:
@@ -142,14 +155,14 @@ def report_side_effects(
     return report
 
 
-def _get_report_for_user(request: HttpRequest, report_uuid: uuid.UUID) -> SideEffectReport:
+def _get_report_for_user(request: SignedInRequest, report_uuid: uuid.UUID) -> SideEffectReport:
     return get_object_or_404(SideEffectReport.objects.for_patient(request.user), uuid=report_uuid)
 
 
 def _same_answer(
     report: SideEffectReport,
     *,
-    chosen: list[tuple[SideEffect, str, datetime.date | None]],
+    chosen: Chosen,
     other: str,
     none_reported: bool,
 ) -> bool:
@@ -164,7 +177,7 @@ def _same_answer(
 @require_http_methods(["GET", "POST"])
 @vary_on_headers("HX-Request")
 @with_therapy
-def side_effect_new(request: HttpRequest, therapy: Therapy) -> HttpResponse:
+def side_effect_new(request: SignedInRequest, therapy: Therapy) -> HttpResponse:
     medicine = therapy.medicine
     effects = prompt_side_effects(medicine)
     if request.method == "POST":
@@ -178,7 +191,7 @@ def side_effect_new(request: HttpRequest, therapy: Therapy) -> HttpResponse:
                 dose_uuid = form.cleaned_data.get("dose")
                 chosen, other = form.chosen(), form.cleaned_data.get("other", "")
             dose = get_dose_for_user(request, dose_uuid) if dose_uuid else None
-            answer = {"chosen": chosen, "other": other, "none_reported": none_reported}
+            answer: Answer = {"chosen": chosen, "other": other, "none_reported": none_reported}
             try:
                 report = report_side_effects(request.user, dose=dose, **answer)
             except IntegrityError:
@@ -215,7 +228,7 @@ def _uuid_or_none(raw: str | None) -> uuid.UUID | None:
 
 @require_GET
 @login_required
-def side_effect_detail(request: HttpRequest, uuid: uuid.UUID) -> HttpResponse:
+def side_effect_detail(request: SignedInRequest, uuid: uuid.UUID) -> HttpResponse:
     report = _get_report_for_user(request, uuid)
     items = report.items.select_related("side_effect")
     return render(request, "tracking/side_effect_detail.html", {"report": report, "items": items})
@@ -223,7 +236,7 @@ def side_effect_detail(request: HttpRequest, uuid: uuid.UUID) -> HttpResponse:
 
 @require_GET
 @login_required
-def side_effect_list(request: HttpRequest) -> HttpResponse:
+def side_effect_list(request: SignedInRequest) -> HttpResponse:
     reports = (
         SideEffectReport.objects.for_patient(request.user)
         .select_related("dose")

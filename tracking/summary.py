@@ -5,9 +5,11 @@ from __future__ import annotations
 import datetime
 from collections import Counter
 
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
+
+from portal.http import SignedInRequest
 
 from .access import with_therapy
 from .labs import trend_chart
@@ -26,7 +28,7 @@ SUMMARY_DAYS = 90
 
 @require_GET
 @with_therapy
-def summary(request: HttpRequest, therapy: Therapy) -> HttpResponse:
+def summary(request: SignedInRequest, therapy: Therapy) -> HttpResponse:
     today = therapy.today()
     first = today - datetime.timedelta(days=SUMMARY_DAYS - 1)
     doses = DoseLog.objects.for_patient(request.user).between(first, today)

@@ -9,13 +9,14 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 
 from monographs.models import InjectionSite
+from portal.http import SignedInRequest
 
 from . import bodymap
 from .access import get_dose_for_user, with_therapy
@@ -93,7 +94,7 @@ def _safety_context(therapy: Therapy) -> dict[str, Any]:
 @require_GET
 @vary_on_headers("HX-Request")
 @with_therapy
-def dashboard(request: HttpRequest, therapy: Therapy) -> HttpResponse:
+def dashboard(request: SignedInRequest, therapy: Therapy) -> HttpResponse:
     context = _today_context(therapy)
     if request.htmx:
         return render(request, "tracking/dashboard.html#today-card", context)
@@ -104,7 +105,7 @@ def dashboard(request: HttpRequest, therapy: Therapy) -> HttpResponse:
 @require_POST
 @vary_on_headers("HX-Request")
 @with_therapy
-def dose_quick(request: HttpRequest, therapy: Therapy) -> HttpResponse:
+def dose_quick(request: SignedInRequest, therapy: Therapy) -> HttpResponse:
     """One tap: today's dose now, at the prescribed dose and the suggested site."""
     logs = DoseLog.objects.for_patient(therapy.patient)
     site = therapy.suggest_site(logs.last_use_by_site())
@@ -146,13 +147,13 @@ def dose_quick(request: HttpRequest, therapy: Therapy) -> HttpResponse:
 def _logged_message(dose: DoseLog) -> str:
     when = timezone.localtime(dose.taken_at).strftime("%-I:%M %p")
     if dose.is_taken:
-        return f"Dose logged: {dose.dose_mg.normalize():f} mg at {when}, {dose.site}."
+        return f"Dose logged: {dose.dose_mg_text} mg at {when}, {dose.site}."
     return f"Skipped dose logged for {dose.local_date:%-d %B}."
 
 
 @require_http_methods(["GET", "POST"])
 @login_required
-def therapy_edit(request: HttpRequest) -> HttpResponse:
+def therapy_edit(request: SignedInRequest) -> HttpResponse:
     therapy = Therapy.objects.for_patient(request.user).first()
     instance = therapy or Therapy(patient=request.user)
     if request.method == "POST":
@@ -196,7 +197,7 @@ def _dose_form_context(
 
 
 def _save_dose_form(
-    request: HttpRequest, therapy: Therapy, form: DoseForm, dose: DoseLog | None
+    request: SignedInRequest, therapy: Therapy, form: DoseForm, dose: DoseLog | None
 ) -> tuple[DoseLog | None, str]:
     """Validate and record; returns the saved dose, or the confirmation question."""
     if not form.is_valid():
@@ -219,7 +220,7 @@ def _save_dose_form(
 
 @require_http_methods(["GET", "POST"])
 @with_therapy
-def dose_new(request: HttpRequest, therapy: Therapy) -> HttpResponse:
+def dose_new(request: SignedInRequest, therapy: Therapy) -> HttpResponse:
     confirm = ""
     if request.method == "POST":
         form = DoseForm(request.POST, therapy=therapy)
@@ -239,7 +240,7 @@ def dose_new(request: HttpRequest, therapy: Therapy) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 @with_therapy
-def dose_edit(request: HttpRequest, therapy: Therapy, uuid: uuid.UUID) -> HttpResponse:
+def dose_edit(request: SignedInRequest, therapy: Therapy, uuid: uuid.UUID) -> HttpResponse:
     dose = get_dose_for_user(request, uuid)
     confirm = ""
     if request.method == "POST":
@@ -259,7 +260,7 @@ def dose_edit(request: HttpRequest, therapy: Therapy, uuid: uuid.UUID) -> HttpRe
 
 @require_http_methods(["GET", "POST"])
 @with_therapy
-def dose_delete(request: HttpRequest, therapy: Therapy, uuid: uuid.UUID) -> HttpResponse:
+def dose_delete(request: SignedInRequest, therapy: Therapy, uuid: uuid.UUID) -> HttpResponse:
     dose = get_dose_for_user(request, uuid)
     if request.method == "POST":
         dose.delete()
@@ -270,7 +271,7 @@ def dose_delete(request: HttpRequest, therapy: Therapy, uuid: uuid.UUID) -> Http
 
 @require_GET
 @with_therapy
-def dose_list(request: HttpRequest, therapy: Therapy) -> HttpResponse:
+def dose_list(request: SignedInRequest, therapy: Therapy) -> HttpResponse:
     today = therapy.today()
     month = parse_month(request.GET.get("month"), default=today)
     logs = DoseLog.objects.for_patient(therapy.patient)
@@ -300,7 +301,7 @@ class _Echo:
 
 @require_GET
 @with_therapy
-def dose_export(request: HttpRequest, therapy: Therapy) -> StreamingHttpResponse:
+def dose_export(request: SignedInRequest, therapy: Therapy) -> StreamingHttpResponse:
     logs = DoseLog.objects.for_patient(therapy.patient).select_related("site").order_by("taken_at")
     zone = therapy.zone  # the rows are written after the view returns, outside its time zone
     writer = csv.writer(_Echo())
@@ -314,7 +315,7 @@ def dose_export(request: HttpRequest, therapy: Therapy) -> StreamingHttpResponse
                     dose.local_date.isoformat(),
                     local.strftime("%H:%M"),
                     dose.status,
-                    "" if dose.dose_mg is None else f"{dose.dose_mg.normalize():f}",
+                    dose.dose_mg_text,
                     dose.site.name if dose.site else "",
                     _csv_text(dose.skip_reason),
                     _csv_text(dose.note),
