@@ -15,8 +15,15 @@ from django.utils import timezone
 from django_htmx.http import HttpResponseClientRedirect
 
 from portal.http import SignedInRequest
+from portal.models import User
 
-from .models import DoseLog, Therapy
+from .models import (
+    DoseLog,
+    LabResult,
+    PatientPreferences,
+    SideEffectReport,
+    Therapy,
+)
 
 P = ParamSpec("P")
 PatientView = Callable[Concatenate[SignedInRequest, Therapy, P], HttpResponseBase]
@@ -55,3 +62,18 @@ def get_dose_for_user(request: SignedInRequest, dose_uuid: uuid.UUID) -> DoseLog
     return get_object_or_404(
         DoseLog.objects.for_patient(request.user).select_related("site"), uuid=dose_uuid
     )
+
+
+def get_report_for_user(request: SignedInRequest, report_uuid: uuid.UUID) -> SideEffectReport:
+    return get_object_or_404(SideEffectReport.objects.for_patient(request.user), uuid=report_uuid)
+
+
+def get_result_for_user(request: SignedInRequest, result_uuid: uuid.UUID) -> LabResult:
+    return get_object_or_404(
+        LabResult.objects.for_patient(request.user).select_related("rule"), uuid=result_uuid
+    )
+
+
+def preferences_for(user: User) -> PatientPreferences:
+    preferences, _ = PatientPreferences.objects.get_or_create(patient=user)
+    return preferences

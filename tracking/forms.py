@@ -3,16 +3,33 @@ from __future__ import annotations
 import datetime
 import uuid
 import zoneinfo
+from decimal import Decimal
+from itertools import groupby
 from typing import Any
 
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from monographs.models import DosingRegimen, InjectionSite, Medicine
+from monographs.models import DosingRegimen, InjectionSite, LabRule, Medicine, SideEffect
 
-from .models import DoseLog, Therapy
-from .services import DoseEntry
+from .models import (
+    DoseLog,
+    LabDue,
+    LabResult,
+    PatientPreferences,
+    SideEffectReportItem,
+    Therapy,
+    to_cells_per_ul,
+)
+from .services import (
+    Chosen,
+    DoseEntry,
+)
+
+Severity = SideEffectReportItem.Severity
+Urgency = SideEffect.Urgency
+Unit = LabResult.Unit
 
 # Clocks on phones drift; a minute's grace keeps "now" from counting as the future.
 FUTURE_GRACE = datetime.timedelta(minutes=2)
@@ -222,3 +239,181 @@ def dose_initial_from(dose: DoseLog, therapy: Therapy) -> dict[str, Any]:
         "note": dose.note,
         "submission_id": uuid.uuid4(),
     }
+
+
+class SideEffectReportForm(forms.Form):
+    other = forms.CharField(
+        label="Something else",
+        required=False,
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="Anything not in the list, in your own words.",
+    )
+    dose = forms.UUIDField(required=False, widget=forms.HiddenInput)
+
+    def __init__(
+        self,
+        *args: Any,
+        side_effects: list[SideEffect],
+        today: datetime.date | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.side_effects = side_effects
+        # The patient's own date: "tomorrow" in UTC can already be today in Tokyo.
+        self.today = today
+        for effect in side_effects:
+            self.fields[f"effect_{effect.pk}"] = forms.BooleanField(
+                label=effect.name, required=False
+            )
+            self.fields[f"severity_{effect.pk}"] = forms.ChoiceField(
+                label="How bad is it?",
+                choices=[("", "Choose…"), *Severity.choices],
+                required=False,
+            )
+            self.fields[f"started_{effect.pk}"] = forms.DateField(
+                label="When did it start?",
+                required=False,
+                widget=forms.DateInput(attrs={"type": "date"}),
+            )
+
+    def groups(self) -> list[tuple[Urgency, list[dict[str, Any]]]]:
+        """The side effects grouped by urgency tier, emergency first, with their fields."""
+        rows: list[dict[str, Any]] = [
+            {
+                "effect": effect,
+                "checkbox": self[f"effect_{effect.pk}"],
+                "severity": self[f"severity_{effect.pk}"],
+                "started": self[f"started_{effect.pk}"],
+            }
+            for effect in self.side_effects
+        ]
+        return [
+            (Urgency(urgency), list(items))
+            for urgency, items in groupby(rows, key=lambda row: row["effect"].urgency)
+        ]
+
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        cleaned = self.cleaned_data
+        today = self.today or timezone.localdate()
+        for effect in self.side_effects:
+            started = cleaned.get(f"started_{effect.pk}")
+            if started is not None and started > today:
+                self.add_error(f"started_{effect.pk}", "That date is in the future.")
+        if not self.chosen() and not cleaned.get("other", "").strip():
+            raise ValidationError(
+                "Tick what you have had, or describe it under “Something else”. "
+                "If you have had none of these, choose “None of these”."
+            )
+        return cleaned
+
+    def chosen(self) -> Chosen:
+        data = getattr(self, "cleaned_data", {})
+        return [
+            (effect, data.get(f"severity_{effect.pk}", ""), data.get(f"started_{effect.pk}"))
+            for effect in self.side_effects
+            if data.get(f"effect_{effect.pk}")
+        ]
+
+
+# A neutrophil count above this (cells/µL) is not a plausible result.
+MAX_CELLS_PER_UL = Decimal("100000")
+
+EXTRA_TEST = "extra"
+
+ALREADY_RECORDED = "A result for this test is already recorded."
+
+
+class DueChoiceField(forms.ChoiceField):
+    """The scheduled test a result answers; one already done gets a message of its own."""
+
+    default_error_messages = {"invalid_choice": "Choose one of the tests in the list."}
+    done: frozenset[str] = frozenset()
+
+    def validate(self, value: str) -> None:
+        if value in self.done:
+            raise ValidationError(ALREADY_RECORDED, code="already_recorded")
+        super().validate(value)
+
+
+class LabResultForm(forms.Form):
+    due = DueChoiceField(label="Which test is this?")
+    taken_on = forms.DateField(
+        label="Date of the blood test", widget=forms.DateInput(attrs={"type": "date"})
+    )
+    value = forms.DecimalField(
+        label="Result",
+        max_digits=9,
+        decimal_places=2,
+        widget=forms.NumberInput(attrs={"step": "any", "inputmode": "decimal"}),
+        help_text="The number on your lab report, e.g. 2500 cells/µL or 2.5 ×10⁹/L.",
+    )
+    unit = forms.ChoiceField(label="Unit", choices=Unit.choices, widget=forms.RadioSelect)
+
+    def __init__(
+        self, *args: Any, dues: list[LabDue], today: datetime.date | None = None, **kwargs: Any
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        # The patient's own date: "tomorrow" in UTC can already be today in Tokyo.
+        self.today = today
+        self.dues = {f"{d.rule.pk}:{d.month}": d for d in dues if d.result is None}
+        due = self.fields["due"]
+        assert isinstance(due, DueChoiceField)  # declared above; each form has a copy
+        due.done = frozenset(f"{d.rule.pk}:{d.month}" for d in dues if d.result is not None)
+        rules = {d.rule.pk: d.rule for d in dues}
+        self.rules = rules
+        due.choices = [
+            *((key, f"{d.label} (due {d.due_date:%-d %b %Y})") for key, d in self.dues.items()),
+            *(
+                (f"{pk}:{EXTRA_TEST}", f"An extra {rule.short_name} test")
+                for pk, rule in rules.items()
+            ),
+        ]
+
+    def clean_taken_on(self) -> datetime.date:
+        taken_on: datetime.date = self.cleaned_data["taken_on"]
+        if taken_on > (self.today or timezone.localdate()):
+            raise ValidationError(
+                "The test date is in the future. Enter the day the blood was taken."
+            )
+        return taken_on
+
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        cleaned = self.cleaned_data
+        value, unit = cleaned.get("value"), cleaned.get("unit")
+        if value is None or unit is None:
+            return cleaned
+        if value < 0:
+            self.add_error(
+                "value", "A count cannot be below zero. Check the number on your report."
+            )
+        elif unit == Unit.CELLS_PER_UL and value != value.to_integral_value():
+            self.add_error(
+                "unit",
+                "Counts in cells/µL are whole numbers. If your report shows a number like 2.5, "
+                "choose ×10⁹/L.",
+            )
+        elif unit == Unit.GIGA_PER_L and value > 100:
+            self.add_error(
+                "unit",
+                "That is too large for ×10⁹/L. If your report shows a number like 2500, "
+                "choose cells/µL.",
+            )
+        elif to_cells_per_ul(value, unit) > MAX_CELLS_PER_UL:
+            self.add_error(
+                "value", "That number is far too large for a neutrophil count. Check your report."
+            )
+        return cleaned
+
+    def rule_and_month(self) -> tuple[LabRule, int | None]:
+        rule_pk, _, month = self.cleaned_data["due"].partition(":")
+        rule = self.rules[int(rule_pk)]
+        return rule, None if month == EXTRA_TEST else int(month)
+
+
+class PreferencesForm(forms.ModelForm):
+    class Meta:
+        model = PatientPreferences
+        fields = ["email_lab_reminders", "email_dose_reminders"]

@@ -24,6 +24,7 @@ from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
 from monographs.models import DosingRegimen, InjectionSite, LabRule, Medicine, SideEffect
+from portal.models import User
 
 if TYPE_CHECKING:
     from portal.models import User
@@ -359,6 +360,13 @@ class DoseLog(models.Model):
     def is_taken(self) -> bool:
         return self.status == self.Status.TAKEN
 
+    def logged_message(self) -> str:
+        """What the patient is told once this entry is saved, in the active time zone."""
+        when = timezone.localtime(self.taken_at).strftime("%-I:%M %p")
+        if self.is_taken:
+            return f"Dose logged: {self.dose_mg_text} mg at {when}, {self.site}."
+        return f"Skipped dose logged for {self.local_date:%-d %B}."
+
     @property
     def dose_mg_text(self) -> str:
         """The dose without trailing zeros ("100", "1.5"); empty for a skipped dose.
@@ -563,3 +571,29 @@ class ReminderDelivery(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_reason_display()} for {self.patient} ({self.due_date})"
+
+
+def to_cells_per_ul(value: Decimal, unit: str) -> Decimal:
+    """×10⁹/L to cells/µL: 1.5 ×10⁹/L is 1,500 cells/µL."""
+    return value * 1000 if unit == LabResult.Unit.GIGA_PER_L else value
+
+
+def describe_days(due: datetime.date, today: datetime.date) -> str:
+    days = (due - today).days
+    if days == 0:
+        return "due today"
+    if days == 1:
+        return "due tomorrow"
+    if days > 1:
+        return f"due in {days} days"
+    if days == -1:
+        return "1 day overdue"
+    return f"{-days} days overdue"
+
+
+def prompt_side_effects(medicine: Medicine) -> list[SideEffect]:
+    return list(
+        SideEffect.objects.filter(medicine=medicine, ask_after_dose=True).order_by(
+            "urgency", "order", "id"
+        )
+    )

@@ -6,14 +6,37 @@ import datetime
 import uuid
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import TYPE_CHECKING, TypedDict
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Sum
 
-from monographs.models import InjectionSite, plain_number
+from monographs.models import InjectionSite, SideEffect, plain_number
+from portal.models import User
 
-from .models import DoseLog, Therapy
+if TYPE_CHECKING:
+    from .forms import LabResultForm
+
+from .models import (
+    DoseLog,
+    LabResult,
+    SideEffectReport,
+    SideEffectReportItem,
+    Therapy,
+    to_cells_per_ul,
+)
+
+# What the patient ticked: each side effect with its severity ("" if not given) and start.
+Chosen = list[tuple[SideEffect, str, datetime.date | None]]
+
+
+class Answer(TypedDict):
+    """One answer to the checklist, as report_side_effects and is_same_answer take it."""
+
+    chosen: Chosen
+    other: str
+    none_reported: bool
 
 
 class SecondDoseNeedsConfirmation(ValidationError):
@@ -116,3 +139,70 @@ def _check_day_rules(
             "Your medicine is usually taken once a day. Log another dose anyway?",
             code="confirm_second",
         )
+
+
+Severity = SideEffectReportItem.Severity
+
+Urgency = SideEffect.Urgency
+
+
+def report_side_effects(
+    patient: User,
+    *,
+    dose: DoseLog | None,
+    chosen: Chosen,
+    other: str,
+    none_reported: bool,
+) -> SideEffectReport:
+    """Save a report and its items together; urgent ones go to the care team's queue."""
+    urgency = min((effect.urgency for effect, _, _ in chosen), default=None)
+    severe = any(severity == Severity.SEVERE for _, severity, _ in chosen)
+    needs_review = bool(
+        (urgency is not None and urgency <= Urgency.CALL_DOCTOR) or other.strip() or severe
+    )
+    with transaction.atomic():
+        report = SideEffectReport.objects.create(
+            patient=patient,
+            dose=dose,
+            none_reported=none_reported,
+            other=other.strip(),
+            urgency=urgency,
+            needs_review=needs_review,
+        )
+        SideEffectReportItem.objects.bulk_create(
+            SideEffectReportItem(
+                report=report, side_effect=effect, severity=severity, started_on=started
+            )
+            for effect, severity, started in chosen
+        )
+    return report
+
+
+def is_same_answer(
+    report: SideEffectReport,
+    *,
+    chosen: Chosen,
+    other: str,
+    none_reported: bool,
+) -> bool:
+    items = {(item.side_effect_id, item.severity, item.started_on) for item in report.items.all()}
+    return (
+        report.none_reported == none_reported
+        and report.other == other.strip()
+        and items == {(effect.pk, severity, started) for effect, severity, started in chosen}
+    )
+
+
+def record_lab_result(patient: User, form: LabResultForm) -> LabResult:
+    rule, month = form.rule_and_month()
+    value = to_cells_per_ul(form.cleaned_data["value"], form.cleaned_data["unit"])
+    return LabResult.objects.create(
+        patient=patient,
+        rule=rule,
+        due_month=month,
+        taken_on=form.cleaned_data["taken_on"],
+        value=value,
+        entered_value=form.cleaned_data["value"],
+        entered_unit=form.cleaned_data["unit"],
+        needs_review=rule.needs_review(value),
+    )

@@ -2,18 +2,18 @@ from __future__ import annotations
 
 from django.urls import path
 
-from . import account, labs, side_effects, summary, views
+from .views import account, doses, labs, side_effects, summary, therapy, today
 
 app_name = "tracking"
 urlpatterns = [
-    path("", views.dashboard, name="dashboard"),
-    path("therapy/", views.therapy_edit, name="therapy"),
-    path("doses/", views.dose_list, name="dose-list"),
-    path("doses/new/", views.dose_new, name="dose-new"),
-    path("doses/quick/", views.dose_quick, name="dose-quick"),
-    path("doses/export.csv", views.dose_export, name="dose-export"),
-    path("doses/<uuid:uuid>/edit/", views.dose_edit, name="dose-edit"),
-    path("doses/<uuid:uuid>/delete/", views.dose_delete, name="dose-delete"),
+    path("", today.dashboard, name="dashboard"),
+    path("therapy/", therapy.therapy_edit, name="therapy"),
+    path("doses/", doses.dose_list, name="dose-list"),
+    path("doses/new/", doses.dose_new, name="dose-new"),
+    path("doses/quick/", today.dose_quick, name="dose-quick"),
+    path("doses/export.csv", doses.dose_export, name="dose-export"),
+    path("doses/<uuid:uuid>/edit/", doses.dose_edit, name="dose-edit"),
+    path("doses/<uuid:uuid>/delete/", doses.dose_delete, name="dose-delete"),
     path("side-effects/", side_effects.side_effect_list, name="side-effect-list"),
     path("side-effects/new/", side_effects.side_effect_new, name="side-effect-new"),
     path("side-effects/<uuid:uuid>/", side_effects.side_effect_detail, name="side-effect-detail"),

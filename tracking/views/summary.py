@@ -1,4 +1,4 @@
-"""The printable summary of the last 90 days, for the patient to show their doctor."""
+"""The printable summary for the doctor."""
 
 from __future__ import annotations
 
@@ -11,9 +11,9 @@ from django.views.decorators.http import require_GET
 
 from portal.http import SignedInRequest
 
-from .access import with_therapy
-from .labs import trend_chart
-from .models import (
+from ..access import with_therapy
+from ..charts import trend_chart
+from ..models import (
     DayStatus,
     DoseLog,
     LabResult,

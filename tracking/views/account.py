@@ -1,10 +1,9 @@
-"""The patient's account page: reminder choices, the calendar link, and their own data."""
+"""The account page: reminder choices, the calendar link, and a download of all data."""
 
 from __future__ import annotations
 
 import json
 
-from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.serializers.json import DjangoJSONEncoder
@@ -15,9 +14,10 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from portal.http import SignedInRequest
-from portal.models import User
 
-from .models import (
+from ..access import preferences_for
+from ..forms import PreferencesForm
+from ..models import (
     DoseLog,
     LabResult,
     PatientPreferences,
@@ -25,17 +25,6 @@ from .models import (
     SideEffectReport,
     Therapy,
 )
-
-
-class PreferencesForm(forms.ModelForm):
-    class Meta:
-        model = PatientPreferences
-        fields = ["email_lab_reminders", "email_dose_reminders"]
-
-
-def preferences_for(user: User) -> PatientPreferences:
-    preferences, _ = PatientPreferences.objects.get_or_create(patient=user)
-    return preferences
 
 
 @require_http_methods(["GET", "POST"])

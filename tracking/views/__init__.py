@@ -1,0 +1,1 @@
+"""The patient pages, one module per page group; none imports another."""
