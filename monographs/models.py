@@ -11,7 +11,7 @@ from decimal import Decimal
 
 from dateutil.relativedelta import relativedelta
 from django.core.exceptions import ValidationError
-from django.core.validators import MinValueValidator
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.urls import reverse
 from simple_history.models import HistoricalRecords
@@ -38,6 +38,29 @@ class Medicine(models.Model):
     reviewed_by = models.CharField(
         "reviewed by", max_length=120, blank=True, help_text="Name and role of the reviewer."
     )
+    strength_mg = models.DecimalField(
+        "strength: mg",
+        max_digits=7,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(Decimal("0.01"))],
+        help_text="With the volume below, shows each dose in mL too: e.g. 100 mg in 0.67 mL.",
+    )
+    strength_ml = models.DecimalField(
+        "strength: in mL",
+        max_digits=6,
+        decimal_places=3,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(Decimal("0.001"))],
+    )
+    ml_decimals = models.PositiveSmallIntegerField(
+        "round mL to decimal places",
+        default=2,
+        validators=[MaxValueValidator(3)],
+        help_text="How a dose in mL is rounded for the person drawing it up.",
+    )
     updated_at = models.DateTimeField(auto_now=True)
     history = HistoricalRecords()
 
@@ -61,6 +84,13 @@ class Medicine(models.Model):
     @property
     def is_published(self) -> bool:
         return self.status == self.Status.PUBLISHED
+
+    def dose_ml(self, dose_mg: Decimal) -> Decimal | None:
+        """The volume of one dose, rounded as the clinician set; None without a strength."""
+        if self.strength_mg is None or self.strength_ml is None:
+            return None
+        volume = dose_mg * self.strength_ml / self.strength_mg
+        return volume.quantize(Decimal(1).scaleb(-self.ml_decimals))
 
     def preview_url(self) -> str:
         return reverse("monographs:medicine-preview", kwargs={"slug": self.slug})
@@ -108,6 +138,14 @@ class Section(models.Model):
         return self.title
 
 
+class DoseDays(models.TextChoices):
+    """Which days a schedule makes doses on; a regimen allows some of them."""
+
+    DAILY = "daily", "Every day"
+    EVERY_OTHER_DAY = "every_other_day", "Every other day, counting from the start date"
+    WEEKDAYS = "weekdays", "On chosen days of the week"
+
+
 class DosingRegimen(models.Model):
     class Basis(models.TextChoices):
         FIXED = "fixed", "Fixed dose (mg)"
@@ -117,6 +155,7 @@ class DosingRegimen(models.Model):
         ONCE_DAILY = "once_daily", "Once a day"
         TWICE_DAILY = "twice_daily", "Once a day, or split into two doses"
         EVERY_OTHER_DAY = "every_other_day", "Every other day"
+        WEEKLY = "weekly", "Once a week"
 
     medicine = models.ForeignKey(Medicine, on_delete=models.CASCADE, related_name="regimens")
     order = models.PositiveSmallIntegerField(default=0)
@@ -143,6 +182,12 @@ class DosingRegimen(models.Model):
         help_text="mg for a fixed dose, mg/kg by body weight.",
     )
     frequency = models.CharField(max_length=16, choices=Frequency, default=Frequency.ONCE_DAILY)
+    weight_valid_days = models.PositiveSmallIntegerField(
+        "ask for a new weight after (days)",
+        default=90,
+        validators=[MinValueValidator(1)],
+        help_text="For a dose by body weight: how old the latest weight may be.",
+    )
     notes = models.TextField(blank=True)
     history = HistoricalRecords()
 
@@ -177,7 +222,24 @@ class DosingRegimen(models.Model):
 
     @property
     def doses_per_day(self) -> int:
+        """The most doses a day this regimen splits into."""
         return 2 if self.frequency == self.Frequency.TWICE_DAILY else 1
+
+    def allowed_doses_per_day(self) -> list[int]:
+        """A split regimen may be taken once or twice a day; the others once."""
+        return list(range(1, self.doses_per_day + 1))
+
+    def allowed_days(self) -> list[DoseDays]:
+        if self.frequency == self.Frequency.EVERY_OTHER_DAY:
+            return [DoseDays.EVERY_OTHER_DAY]
+        if self.frequency == self.Frequency.WEEKLY:
+            return [DoseDays.WEEKDAYS]
+        return [DoseDays.DAILY]
+
+    @property
+    def weekdays_per_week(self) -> int | None:
+        """How many weekdays a weekly schedule must choose; None when days are not chosen."""
+        return 1 if self.frequency == self.Frequency.WEEKLY else None
 
     @property
     def dose_text(self) -> str:

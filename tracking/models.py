@@ -1,7 +1,7 @@
-"""What a patient writes: their therapy and their dose log.
+"""The people and what they write: patients, who acts for them, therapies and doses.
 
-Rules live here: a therapy knows its daily maximum, its dose days and the next
-injection site; views and services ask.
+Rules live here: a therapy knows its schedule's slots, its daily maximum on a day
+and the next injection site; views and services ask.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Self, TypeVar
 
 from django.conf import settings
+from django.core import signing
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
@@ -23,8 +24,14 @@ from django.urls import reverse
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
-from monographs.models import DosingRegimen, InjectionSite, LabRule, Medicine, SideEffect
-from portal.models import User
+from monographs.models import (
+    DoseDays,
+    DosingRegimen,
+    InjectionSite,
+    LabRule,
+    Medicine,
+    SideEffect,
+)
 
 if TYPE_CHECKING:
     from portal.models import User
@@ -72,17 +79,209 @@ class LabDue:
         return f"{self.rule.short_name} at month {self.month}"
 
 
+class PatientQuerySet(models.QuerySet["Patient"]):
+    def for_account(self, account: User) -> PatientQuerySet:
+        """The patients this account acts for now; an ended relationship gives none."""
+        return self.filter(care__account=account, care__ended_at__isnull=True)
+
+
+class Patient(models.Model):
+    """A person whose medicines are tracked. Accounts act for them (CareRelationship)."""
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    name = models.CharField(max_length=80, help_text="How the portal names this person.")
+    date_of_birth = models.DateField("date of birth", null=True, blank=True)
+    time_zone = models.CharField(
+        max_length=64, default="America/New_York", validators=[validate_time_zone]
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    history = HistoricalRecords()
+
+    objects = PatientQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name", "id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("tracking:dashboard", kwargs={"patient_uuid": self.uuid})
+
+    @property
+    def zone(self) -> zoneinfo.ZoneInfo:
+        return zoneinfo.ZoneInfo(self.time_zone)
+
+    def local_date(self, moment: datetime.datetime) -> datetime.date:
+        return moment.astimezone(self.zone).date()
+
+    def today(self) -> datetime.date:
+        return self.local_date(timezone.now())
+
+    def weight_on(self, day: datetime.date) -> Decimal | None:
+        """The weight in effect on that day: the latest one measured on or before it.
+
+        Reads ``weights`` (prefetch it) so that a page of many days asks once.
+        """
+        weight = None
+        for entry in self.weights.all():
+            if entry.measured_on > day:
+                break
+            weight = entry.weight_kg
+        return weight
+
+    def latest_weight(self) -> Weight | None:
+        weights = list(self.weights.all())
+        return weights[-1] if weights else None
+
+
+class CareRelationship(models.Model):
+    """This account acts for this patient, until the relationship ends."""
+
+    class Role(models.TextChoices):
+        SELF = "self", "Themself"
+        GUARDIAN = "guardian", "Parent or guardian"
+        CAREGIVER = "caregiver", "Other caregiver"
+
+    patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="care")
+    account = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="care"
+    )
+    role = models.CharField(max_length=10, choices=Role)
+    created_at = models.DateTimeField(auto_now_add=True)
+    ended_at = models.DateTimeField(null=True, blank=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["patient", "account"],
+                condition=Q(ended_at__isnull=True),
+                name="one_active_care_per_account",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.account} for {self.patient} ({self.get_role_display()})"
+
+    @property
+    def is_self(self) -> bool:
+        return self.role == self.Role.SELF
+
+    @property
+    def may_manage_caregivers(self) -> bool:
+        """The adult patient and parents or guardians invite and remove caregivers."""
+        return self.role in (self.Role.SELF, self.Role.GUARDIAN)
+
+
+class Weight(models.Model):
+    """A dated body weight: the dose by weight on a day uses the one in effect then."""
+
+    patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="weights")
+    measured_on = models.DateField("date weighed")
+    weight_kg = models.DecimalField(
+        "body weight (kg)",
+        max_digits=5,
+        decimal_places=1,
+        validators=[
+            MinValueValidator(MIN_WEIGHT_KG, message=WEIGHT_MESSAGE),
+            MaxValueValidator(MAX_WEIGHT_KG, message=WEIGHT_MESSAGE),
+        ],
+    )
+    entered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["measured_on", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["patient", "measured_on"], name="one_weight_a_day"),
+            models.CheckConstraint(condition=Q(weight_kg__gt=0), name="weight_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.weight_kg} kg on {self.measured_on}"
+
+
+class CaregiverInvitation(models.Model):
+    """An emailed, signed link that lets one more account act for a patient, once."""
+
+    VALID_FOR = datetime.timedelta(days=7)
+    SALT = "tracking.caregiver-invitation"
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="invitations")
+    email = models.EmailField()
+    role = models.CharField(
+        max_length=10,
+        choices=[
+            (CareRelationship.Role.GUARDIAN, CareRelationship.Role.GUARDIAN.label),
+            (CareRelationship.Role.CAREGIVER, CareRelationship.Role.CAREGIVER.label),
+        ],
+        default=CareRelationship.Role.CAREGIVER,
+    )
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    accepted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"Invitation for {self.email} to help {self.patient}"
+
+    def token(self) -> str:
+        return signing.TimestampSigner(salt=self.SALT).sign(str(self.uuid))
+
+    @classmethod
+    def from_token(cls, token: str) -> CaregiverInvitation | None:
+        """The open invitation this token names; None if forged, expired, used or cancelled."""
+        signer = signing.TimestampSigner(salt=cls.SALT)
+        try:
+            value = signer.unsign(token, max_age=cls.VALID_FOR)
+            invitation_uuid = uuid.UUID(value)
+        except (signing.BadSignature, ValueError):
+            return None
+        return (
+            cls.objects.filter(uuid=invitation_uuid, accepted_at=None, cancelled_at=None)
+            .select_related("patient", "invited_by")
+            .first()
+        )
+
+
 class TherapyQuerySet(models.QuerySet["Therapy"]):
-    def for_patient(self, user: User) -> TherapyQuerySet:
-        return self.filter(patient=user)
+    def for_patient(self, patient: Patient) -> TherapyQuerySet:
+        return self.filter(patient=patient)
+
+    def active_on(self, day: datetime.date) -> TherapyQuerySet:
+        return self.filter(start_date__lte=day).filter(Q(end_date=None) | Q(end_date__gte=day))
+
+
+def default_dose_times() -> list[str]:
+    return ["08:00"]
 
 
 class Therapy(models.Model):
-    """One patient's prescription: which regimen, what dose, since when."""
+    """One prescription of one patient: which regimen, what dose, since when, on what schedule."""
 
-    patient = models.OneToOneField(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="therapy"
-    )
+    patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="therapies")
     medicine = models.ForeignKey(Medicine, on_delete=models.PROTECT, related_name="+")
     regimen = models.ForeignKey(DosingRegimen, on_delete=models.PROTECT, related_name="+")
     prescribed_dose = models.DecimalField(
@@ -91,23 +290,16 @@ class Therapy(models.Model):
         validators=[MinValueValidator(Decimal("0.01"), message="The dose must be more than 0.")],
         help_text="Each dose, in the regimen's unit: mg, or mg/kg for a weight-based regimen.",
     )
-    weight_kg = models.DecimalField(
-        "body weight (kg)",
-        max_digits=5,
-        decimal_places=1,
-        null=True,
-        blank=True,
-        validators=[
-            MinValueValidator(MIN_WEIGHT_KG, message=WEIGHT_MESSAGE),
-            MaxValueValidator(MAX_WEIGHT_KG, message=WEIGHT_MESSAGE),
-        ],
-    )
     start_date = models.DateField()
     end_date = models.DateField(null=True, blank=True)
-    time_zone = models.CharField(
-        max_length=64, default="America/New_York", validators=[validate_time_zone]
+    # The schedule: "HH:MM" times of day in the patient's zone, and which days.
+    dose_times = models.JSONField("times of day", default=default_dose_times)
+    dose_days = models.CharField(
+        "which days", max_length=16, choices=DoseDays, default=DoseDays.DAILY
     )
-    usual_dose_time = models.TimeField(default=datetime.time(8, 0))
+    weekdays = models.JSONField(
+        "days of the week", default=list, blank=True, help_text="0 is Monday, 6 is Sunday."
+    )
     someone_else_injects = models.BooleanField(
         default=False, help_text="Someone else gives the injection, so more sites can be used."
     )
@@ -118,6 +310,7 @@ class Therapy(models.Model):
 
     class Meta:
         verbose_name_plural = "therapies"
+        ordering = ["start_date", "id"]
         constraints = [
             models.CheckConstraint(
                 condition=Q(prescribed_dose__gt=0), name="therapy_dose_positive"
@@ -136,8 +329,6 @@ class Therapy(models.Model):
         regimen = self.regimen if self.regimen_id else None
         if regimen is not None and self.medicine_id and regimen.medicine_id != self.medicine_id:
             errors["regimen"] = "Choose a regimen of the chosen medicine."
-        if regimen is not None and regimen.is_weight_based and self.weight_kg is None:
-            errors["weight_kg"] = "This regimen is dosed by body weight: enter the weight in kg."
         # One dose may not pass the day's maximum; what a day adds up to is checked
         # when doses are logged (a split regimen may be taken once or twice a day).
         if (
@@ -150,48 +341,118 @@ class Therapy(models.Model):
                 f"That is more than this regimen allows: at most {regimen.max_daily_text}. "
                 "Check the dose on your prescription."
             )
+        if regimen is not None:
+            errors.update(self._schedule_errors(regimen))
         if self.start_date is not None:
-            zone = self.zone if self.time_zone in zoneinfo.available_timezones() else None
+            zone = self.patient.zone if self.patient_id else None
             latest = timezone.localdate(timezone=zone) + datetime.timedelta(
                 days=MAX_START_DAYS_AHEAD
             )
             if self.start_date > latest:
                 errors["start_date"] = (
-                    f"The start date is too far ahead. Use a date on or before {latest:%-d %B %Y}."
+                    "The start date is too far ahead. "
+                    f"Use a date on or before {latest:%b %-d, %Y}."
                 )
         if errors:
             raise ValidationError(errors)
 
+    def _schedule_errors(self, regimen: DosingRegimen) -> dict[str, str]:
+        errors: dict[str, str] = {}
+        times = self.dose_times if isinstance(self.dose_times, list) else []
+        try:
+            parsed = sorted({datetime.time.fromisoformat(str(t)) for t in times})
+        except ValueError:
+            parsed = []
+        allowed = regimen.allowed_doses_per_day()
+        if not parsed or len(parsed) != len(times):
+            errors["dose_times"] = "Enter each time of day once, like 08:00."
+        elif len(parsed) not in allowed:
+            most = max(allowed)
+            errors["dose_times"] = (
+                "This regimen is taken once a day: enter one time."
+                if most == 1
+                else f"This regimen is taken at most {most} times a day."
+            )
+        if self.dose_days not in regimen.allowed_days():
+            choices = " or ".join(DoseDays(d).label.lower() for d in regimen.allowed_days())
+            errors["dose_days"] = f"This regimen is taken {choices}."
+        elif self.dose_days == DoseDays.WEEKDAYS:
+            days = self.weekdays if isinstance(self.weekdays, list) else []
+            wanted = regimen.weekdays_per_week
+            if not days or any(d not in range(7) for d in days) or len(set(days)) != len(days):
+                errors["weekdays"] = "Choose the days of the week."
+            elif wanted is not None and len(days) != wanted:
+                errors["weekdays"] = f"Choose {wanted} day{'s' if wanted > 1 else ''} of the week."
+        return errors
+
     @property
-    def zone(self) -> zoneinfo.ZoneInfo:
-        return zoneinfo.ZoneInfo(self.time_zone)
+    def times(self) -> list[datetime.time]:
+        """The schedule's times of day, earliest first."""
+        return sorted(datetime.time.fromisoformat(t) for t in self.dose_times)
 
-    def local_date(self, moment: datetime.datetime) -> datetime.date:
-        return moment.astimezone(self.zone).date()
-
-    def today(self) -> datetime.date:
-        return self.local_date(timezone.now())
+    def is_active_on(self, day: datetime.date) -> bool:
+        return self.start_date <= day and (self.end_date is None or day <= self.end_date)
 
     @property
-    def dose_mg(self) -> Decimal:
-        """One dose in mg."""
-        if self.regimen.is_weight_based:
-            return (self.prescribed_dose * (self.weight_kg or 0)).quantize(Decimal("0.01"))
-        return self.prescribed_dose
+    def has_ended(self) -> bool:
+        return self.end_date is not None and self.end_date < self.patient.today()
 
-    def max_daily_mg(self) -> Decimal:
-        return self.regimen.max_daily_mg(self.weight_kg)
+    def is_dose_day(self, day: datetime.date) -> bool:
+        if not self.is_active_on(day):
+            return False
+        if self.dose_days == DoseDays.EVERY_OTHER_DAY:
+            return (day - self.start_date).days % 2 == 0
+        if self.dose_days == DoseDays.WEEKDAYS:
+            return day.weekday() in self.weekdays
+        return True
+
+    def slot_times_on(self, day: datetime.date) -> list[datetime.time]:
+        return self.times if self.is_dose_day(day) else []
+
+    def dose_mg_on(self, day: datetime.date) -> Decimal | None:
+        """One dose in mg on that day; None for a dose by weight with no weight yet."""
+        if not self.regimen.is_weight_based:
+            return self.prescribed_dose
+        weight = self.patient.weight_on(day)
+        if weight is None:
+            return None
+        return (self.prescribed_dose * weight).quantize(Decimal("0.01"))
+
+    @property
+    def dose_mg(self) -> Decimal | None:
+        """Today's dose in mg."""
+        return self.dose_mg_on(self.patient.today())
+
+    @property
+    def dose_ml(self) -> Decimal | None:
+        """Today's dose as a volume to draw up, where the clinician entered a strength."""
+        dose = self.dose_mg
+        return None if dose is None else self.medicine.dose_ml(dose)
+
+    def max_daily_mg_on(self, day: datetime.date) -> Decimal | None:
+        """The most that day allows in mg, from the weight in effect that day."""
+        if not self.regimen.is_weight_based:
+            return self.regimen.max_daily
+        weight = self.patient.weight_on(day)
+        return None if weight is None else self.regimen.max_daily_mg(weight)
+
+    def needs_new_weight(self, today: datetime.date) -> bool:
+        """A dose by weight whose latest weight is older than the regimen allows."""
+        if not self.regimen.is_weight_based:
+            return False
+        latest = self.patient.latest_weight()
+        if latest is None:
+            return True
+        return (today - latest.measured_on).days > self.regimen.weight_valid_days
 
     @property
     def doses_per_day(self) -> int:
-        return self.regimen.doses_per_day
+        return len(self.dose_times)
 
-    def is_dose_day(self, day: datetime.date) -> bool:
-        if day < self.start_date or (self.end_date is not None and day > self.end_date):
-            return False
-        if self.regimen.frequency == DosingRegimen.Frequency.EVERY_OTHER_DAY:
-            return (day - self.start_date).days % 2 == 0
-        return True
+    @property
+    def is_injected(self) -> bool:
+        """Whether this medicine has injection sites (reads the prefetched sites)."""
+        return bool(self.usable_sites())
 
     def lab_due_dates(self, results: list[LabResult]) -> list[LabDue]:
         """Every scheduled test from the start date; a recorded result marks it done.
@@ -230,52 +491,199 @@ class Therapy(models.Model):
         return min(candidates, key=lambda site: (last_used.get(site.pk, never), site.order))
 
 
+# A slot with nothing logged counts as missed once this long has passed after its time.
+MISSED_AFTER = datetime.timedelta(hours=4)
+
+
+class SlotStatus(models.TextChoices):
+    TAKEN = "taken", "Taken"
+    SKIPPED = "skipped", "Skipped"
+    MISSED = "missed", "Missed"
+    DUE = "due", "Due"
+    LATER = "later", "Later today"
+
+
+def part_of_day(moment: datetime.time) -> str:
+    if moment.hour < 12:
+        return "Morning"
+    if moment.hour < 17:
+        return "Afternoon"
+    return "Evening"
+
+
+@dataclass(frozen=True)
+class Slot:
+    """One scheduled dose of one therapy: a day and a time, and what was logged for it."""
+
+    therapy: Therapy
+    day: datetime.date
+    time: datetime.time
+    status: SlotStatus
+    doses: tuple[DoseLog, ...] = ()
+
+    @property
+    def due_at(self) -> datetime.datetime:
+        return datetime.datetime.combine(self.day, self.time, tzinfo=self.therapy.patient.zone)
+
+    @property
+    def label(self) -> str:
+        """ "Evening, 8:00 PM" where the therapy has several times, else "8:00 AM"."""
+        clock = f"{self.time:%-I:%M %p}"
+        if self.therapy.doses_per_day > 1:
+            return f"{part_of_day(self.time)}, {clock}"
+        return clock
+
+    @property
+    def key(self) -> str:
+        return f"{self.day.isoformat()}T{self.time:%H:%M}"
+
+    @property
+    def is_logged(self) -> bool:
+        return self.status in (SlotStatus.TAKEN, SlotStatus.SKIPPED)
+
+    @property
+    def dose(self) -> DoseLog | None:
+        """The entry that fills the slot: a taken dose before a skipped one."""
+        taken = [d for d in self.doses if d.is_taken]
+        entries = taken or list(self.doses)
+        return entries[0] if entries else None
+
+
+def slot_status(
+    doses: tuple[DoseLog, ...], due_at: datetime.datetime, now: datetime.datetime
+) -> SlotStatus:
+    if any(dose.is_taken for dose in doses):
+        return SlotStatus.TAKEN
+    if doses:
+        return SlotStatus.SKIPPED
+    if now >= due_at + MISSED_AFTER:
+        return SlotStatus.MISSED
+    if now >= due_at:
+        return SlotStatus.DUE
+    return SlotStatus.LATER
+
+
+def slots_between(
+    therapies: list[Therapy],
+    first: datetime.date,
+    last: datetime.date,
+    doses: list[DoseLog],
+    now: datetime.datetime | None = None,
+) -> list[Slot]:
+    """Every scheduled dose of these therapies from first to last, with its status.
+
+    ``doses`` are the patient's entries for those days; each fills the slot of its
+    therapy, day and time. A dose outside the schedule fills no slot.
+    """
+    now = now or timezone.now()
+    logged: dict[tuple[int, datetime.date, datetime.time | None], list[DoseLog]] = {}
+    for dose in doses:
+        logged.setdefault((dose.therapy_id, dose.local_date, dose.slot_time), []).append(dose)
+    slots = []
+    day = first
+    while day <= last:
+        for therapy in therapies:
+            for moment in therapy.slot_times_on(day):
+                filled = tuple(logged.get((therapy.pk, day, moment), ()))
+                due_at = datetime.datetime.combine(day, moment, tzinfo=therapy.patient.zone)
+                slots.append(Slot(therapy, day, moment, slot_status(filled, due_at, now), filled))
+        day += datetime.timedelta(days=1)
+    return sorted(slots, key=lambda slot: (slot.day, slot.time, slot.therapy.pk))
+
+
 class DayStatus(models.TextChoices):
     TAKEN = "taken", "Taken"
+    PART = "part", "Part taken"
     SKIPPED = "skipped", "Skipped"
     MISSED = "missed", "Missed"
     DUE = "due", "Due today"
     NONE = "none", "No dose due"
 
 
-def day_statuses(
-    therapy: Therapy, first: datetime.date, last: datetime.date, logged: dict[datetime.date, str]
-) -> list[tuple[datetime.date, DayStatus]]:
-    """Each day from first to last: taken, skipped, missed, due (today) or none.
+@dataclass(frozen=True)
+class Day:
+    """One day of the strip or calendar: its status and "1 of 2" doses taken."""
 
-    ``logged`` maps a day to the best status logged on it ("taken" beats "skipped").
-    """
-    today = therapy.today()
+    day: datetime.date
+    status: DayStatus
+    taken: int = 0
+    due: int = 0
+
+    @property
+    def count_text(self) -> str:
+        return f"{self.taken} of {self.due}" if self.due > 1 else ""
+
+
+def day_status(slots: list[Slot], extra: list[DoseLog]) -> tuple[DayStatus, int]:
+    """A day's status from its slots; entries outside the schedule show as they were."""
+    taken = sum(1 for slot in slots if slot.status == SlotStatus.TAKEN)
+    if not slots:
+        if any(dose.is_taken for dose in extra):
+            return DayStatus.TAKEN, 0
+        return (DayStatus.SKIPPED if extra else DayStatus.NONE), 0
+    pending = sum(1 for slot in slots if slot.status in (SlotStatus.DUE, SlotStatus.LATER))
+    if taken == len(slots):
+        return DayStatus.TAKEN, taken
+    if pending:
+        return DayStatus.DUE, taken
+    if taken:
+        return DayStatus.PART, taken
+    if all(slot.status == SlotStatus.SKIPPED for slot in slots):
+        return DayStatus.SKIPPED, taken
+    return DayStatus.MISSED, taken
+
+
+def days_between(
+    therapies: list[Therapy],
+    first: datetime.date,
+    last: datetime.date,
+    doses: list[DoseLog],
+    now: datetime.datetime | None = None,
+) -> list[Day]:
+    """Each day from first to last with its status, counting doses, not days."""
+    slots = slots_between(therapies, first, last, doses, now)
+    by_day: dict[datetime.date, list[Slot]] = {}
+    for slot in slots:
+        by_day.setdefault(slot.day, []).append(slot)
+    filled = {(s.therapy.pk, s.day, s.time) for s in slots}
+    extra: dict[datetime.date, list[DoseLog]] = {}
+    for dose in doses:
+        if (dose.therapy_id, dose.local_date, dose.slot_time) not in filled:
+            extra.setdefault(dose.local_date, []).append(dose)
     days = []
     day = first
     while day <= last:
-        if day in logged:
-            status = DayStatus(logged[day])
-        elif not therapy.is_dose_day(day) or day > today:
-            status = DayStatus.NONE
-        elif day == today:
-            status = DayStatus.DUE
-        else:
-            status = DayStatus.MISSED
-        days.append((day, status))
+        todays = by_day.get(day, [])
+        status, taken = day_status(todays, extra.get(day, []))
+        days.append(Day(day, status, taken, len(todays)))
         day += datetime.timedelta(days=1)
     return days
 
 
-def adherence_percent(statuses: list[tuple[datetime.date, DayStatus]]) -> int | None:
-    """Share of dose days with a dose taken; today counts only once it is logged."""
-    counted = [
-        s for _, s in statuses if s in (DayStatus.TAKEN, DayStatus.SKIPPED, DayStatus.MISSED)
-    ]
-    if not counted:
-        return None
-    taken = sum(1 for s in counted if s == DayStatus.TAKEN)
-    return round(100 * taken / len(counted))
+@dataclass(frozen=True)
+class Adherence:
+    """Doses taken of the doses that were due: slots still to come are not counted."""
+
+    taken: int
+    due: int
+
+    @property
+    def percent(self) -> int | None:
+        return round(100 * self.taken / self.due) if self.due else None
+
+    @classmethod
+    def of(cls, slots: list[Slot]) -> Adherence:
+        counted = [
+            s
+            for s in slots
+            if s.status in (SlotStatus.TAKEN, SlotStatus.SKIPPED, SlotStatus.MISSED)
+        ]
+        return cls(taken=sum(1 for s in counted if s.status == SlotStatus.TAKEN), due=len(counted))
 
 
 class DoseLogQuerySet(models.QuerySet["DoseLog"]):
-    def for_patient(self, user: User) -> DoseLogQuerySet:
-        return self.filter(patient=user)
+    def for_patient(self, patient: Patient) -> DoseLogQuerySet:
+        return self.filter(patient=patient)
 
     def taken(self) -> DoseLogQuerySet:
         return self.filter(status=DoseLog.Status.TAKEN)
@@ -285,14 +693,6 @@ class DoseLogQuerySet(models.QuerySet["DoseLog"]):
 
     def between(self, first: datetime.date, last: datetime.date) -> DoseLogQuerySet:
         return self.filter(local_date__gte=first, local_date__lte=last)
-
-    def status_by_day(self) -> dict[datetime.date, str]:
-        rows = self.values_list("local_date", "status").distinct().order_by()
-        logged: dict[datetime.date, str] = {}
-        for day, status in rows:
-            if logged.get(day) != DoseLog.Status.TAKEN:
-                logged[day] = status
-        return logged
 
     def last_use_by_site(self) -> dict[int, datetime.datetime]:
         rows = (
@@ -311,21 +711,27 @@ class DoseLog(models.Model):
         SKIPPED = "skipped", "Skipped"
 
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    patient = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="dose_logs"
-    )
+    patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="dose_logs")
     therapy = models.ForeignKey(Therapy, on_delete=models.CASCADE, related_name="dose_logs")
     status = models.CharField(max_length=8, choices=Status, default=Status.TAKEN)
     taken_at = models.DateTimeField("when")
-    # The patient's own calendar day when it was logged: a dose at 23:30 in New York
-    # counts for that day even though it is already tomorrow in UTC.
+    # The slot this entry fills: the patient's own day and the schedule's time of day.
+    # A dose at 23:30 in New York counts for that day though it is tomorrow in UTC.
     local_date = models.DateField(db_index=True)
+    slot_time = models.TimeField("scheduled time", null=True, blank=True)
     dose_mg = models.DecimalField(max_digits=7, decimal_places=2, null=True, blank=True)
     site = models.ForeignKey(
         InjectionSite, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     skip_reason = models.CharField(max_length=200, blank=True)
     note = models.CharField(max_length=500, blank=True)
+    entered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
     # One per rendered form: a double click or a resubmitted form cannot make two rows.
     submission_id = models.UUIDField(null=True, blank=True, unique=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -343,10 +749,10 @@ class DoseLog(models.Model):
         constraints = [
             models.CheckConstraint(
                 condition=(
-                    Q(status="taken", dose_mg__gt=0, site__isnull=False)
-                    | Q(status="skipped", dose_mg__isnull=True)
+                    Q(status="taken", dose_mg__gt=0)
+                    | Q(status="skipped", dose_mg__isnull=True, site__isnull=True)
                 ),
-                name="doselog_taken_has_dose_and_site",
+                name="doselog_taken_has_dose",
             ),
         ]
 
@@ -354,7 +760,9 @@ class DoseLog(models.Model):
         return f"{self.get_status_display()} on {self.local_date}"
 
     def get_absolute_url(self) -> str:
-        return reverse("tracking:dose-edit", kwargs={"uuid": self.uuid})
+        return reverse(
+            "tracking:dose-edit", kwargs={"patient_uuid": self.patient.uuid, "uuid": self.uuid}
+        )
 
     @property
     def is_taken(self) -> bool:
@@ -364,14 +772,15 @@ class DoseLog(models.Model):
         """What the patient is told once this entry is saved, in the active time zone."""
         when = timezone.localtime(self.taken_at).strftime("%-I:%M %p")
         if self.is_taken:
-            return f"Dose logged: {self.dose_mg_text} mg at {when}, {self.site}."
-        return f"Skipped dose logged for {self.local_date:%-d %B}."
+            where = f", {self.site}" if self.site else ""
+            return f"Dose logged: {self.dose_mg_text} mg at {when}{where}."
+        return f"Skipped dose logged for {self.local_date:%a, %b %-d}."
 
     @property
     def dose_mg_text(self) -> str:
         """The dose without trailing zeros ("100", "1.5"); empty for a skipped dose.
 
-        A taken dose always has one: the doselog_taken_has_dose_and_site constraint.
+        A taken dose always has one: the doselog_taken_has_dose constraint.
         """
         return "" if self.dose_mg is None else f"{self.dose_mg.normalize():f}"
 
@@ -406,8 +815,8 @@ class Reviewable(models.Model):
 
 
 class SideEffectReportQuerySet(ReviewQuerySet["SideEffectReport"]):
-    def for_patient(self, user: User) -> SideEffectReportQuerySet:
-        return self.filter(patient=user)
+    def for_patient(self, patient: Patient) -> SideEffectReportQuerySet:
+        return self.filter(patient=patient)
 
 
 class SideEffectReport(Reviewable):
@@ -415,7 +824,14 @@ class SideEffectReport(Reviewable):
 
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     patient = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="side_effect_reports"
+        Patient, on_delete=models.CASCADE, related_name="side_effect_reports"
+    )
+    entered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
     )
     dose = models.ForeignKey(
         DoseLog, on_delete=models.SET_NULL, null=True, blank=True, related_name="reports"
@@ -443,7 +859,10 @@ class SideEffectReport(Reviewable):
         return f"Report {self.created_at:%Y-%m-%d} by {self.patient}"
 
     def get_absolute_url(self) -> str:
-        return reverse("tracking:side-effect-detail", kwargs={"uuid": self.uuid})
+        return reverse(
+            "tracking:side-effect-detail",
+            kwargs={"patient_uuid": self.patient.uuid, "uuid": self.uuid},
+        )
 
     @property
     def is_emergency(self) -> bool:
@@ -476,8 +895,8 @@ class SideEffectReportItem(models.Model):
 
 
 class LabResultQuerySet(ReviewQuerySet["LabResult"]):
-    def for_patient(self, user: User) -> LabResultQuerySet:
-        return self.filter(patient=user)
+    def for_patient(self, patient: Patient) -> LabResultQuerySet:
+        return self.filter(patient=patient)
 
 
 class LabResult(Reviewable):
@@ -486,8 +905,13 @@ class LabResult(Reviewable):
         GIGA_PER_L = "giga_l", "×10⁹/L"
 
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    patient = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="lab_results"
+    patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="lab_results")
+    entered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
     )
     rule = models.ForeignKey(LabRule, on_delete=models.PROTECT, related_name="+")
     # Which scheduled test this result answers (months after the start); None for an
@@ -519,26 +943,29 @@ class LabResult(Reviewable):
         return f"{self.rule.short_name} {self.value} on {self.taken_on}"
 
     def get_absolute_url(self) -> str:
-        return reverse("tracking:lab-result", kwargs={"uuid": self.uuid})
+        return reverse(
+            "tracking:lab-result", kwargs={"patient_uuid": self.patient.uuid, "uuid": self.uuid}
+        )
 
 
 class PatientPreferences(models.Model):
-    """Reminder choices and the secret behind the private calendar feed."""
+    """One account's reminder choices and the secret behind its private calendar feed.
 
-    patient = models.OneToOneField(
+    They belong to the account: each caregiver chooses their own reminders.
+    """
+
+    account = models.OneToOneField(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="preferences"
     )
     email_lab_reminders = models.BooleanField("email me about blood tests", default=True)
-    email_dose_reminders = models.BooleanField(
-        "email me when today's dose is not logged", default=True
-    )
+    email_dose_reminders = models.BooleanField("email me when a dose is not logged", default=True)
     calendar_token = models.CharField(max_length=64, unique=True, default=new_calendar_token)
 
     class Meta:
-        verbose_name_plural = "patient preferences"
+        verbose_name_plural = "reminder preferences"
 
     def __str__(self) -> str:
-        return f"Preferences of {self.patient}"
+        return f"Preferences of {self.account}"
 
     def reset_calendar_token(self) -> None:
         self.calendar_token = new_calendar_token()
@@ -554,18 +981,24 @@ class ReminderDelivery(models.Model):
         LAB_OVERDUE = "lab_overdue", "Blood test overdue"
         DOSE_NOT_LOGGED = "dose", "Dose not logged"
 
-    patient = models.ForeignKey(
+    patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="reminders")
+    # Who it was sent to: every caregiver who asked for reminders gets their own.
+    account = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="reminders"
     )
     reason = models.CharField(max_length=12, choices=Reason)
     due_date = models.DateField()
+    # The dose slot's time ("20:00") for a dose reminder; empty for a blood test.
+    slot = models.CharField(max_length=5, blank=True, default="")
     claimed_at = models.DateTimeField(default=timezone.now)
     sent_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
+        verbose_name_plural = "reminder deliveries"
         constraints = [
             models.UniqueConstraint(
-                fields=["patient", "reason", "due_date"], name="one_reminder_per_reason_and_day"
+                fields=["account", "patient", "reason", "due_date", "slot"],
+                name="one_reminder_per_slot_and_account",
             ),
         ]
 
