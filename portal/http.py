@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from django_htmx.middleware import HtmxDetails
 
     from portal.models import User
+    from tracking.models import CareRelationship, Patient
 
 
 class PortalRequest(HttpRequest):
@@ -24,6 +25,10 @@ class PortalRequest(HttpRequest):
 
     htmx: HtmxDetails
     user: User | AnonymousUser
+    # Set by tracking's PatientMiddleware: the patient this request shows, if any.
+    patient: Patient | None
+    care: CareRelationship | None
+    care_list: list[CareRelationship]
 
 
 class SignedInRequest(PortalRequest):

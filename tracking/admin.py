@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+import datetime
+from typing import Any
+
 from django.contrib import admin, messages
 from django.db.models import F, QuerySet
 from django.http import HttpRequest
@@ -7,44 +10,98 @@ from django.utils import timezone
 from simple_history.admin import SimpleHistoryAdmin
 
 from .models import (
+    CareRelationship,
     DoseLog,
     LabResult,
+    Patient,
     PatientPreferences,
     ReminderDelivery,
     ReviewQuerySet,
     SideEffectReport,
     SideEffectReportItem,
     Therapy,
+    Weight,
 )
 
 
-@admin.register(Therapy)
-class TherapyAdmin(SimpleHistoryAdmin):
-    """The care team creates and corrects therapies; the model's clean() checks each value."""
+def in_patients_zone(moment: datetime.datetime | None, patient: Patient) -> str:
+    """A time as the patient lived it, with the zone named: never bare UTC."""
+    if moment is None:
+        return "–"
+    local = moment.astimezone(patient.zone)
+    return f"{local:%-d %b %Y, %-I:%M %p} {local.tzname()}"
 
-    list_display = ["patient", "medicine", "regimen", "prescribed_dose", "start_date", "end_date"]
-    list_filter = ["medicine", "regimen"]
-    search_fields = ["patient__email", "patient__display_name"]
-    list_select_related = ["patient", "medicine", "regimen"]
-    autocomplete_fields = ["patient"]
+
+class CareInline(admin.TabularInline):
+    """Who acts for the patient; the care team adds or ends guardians here."""
+
+    model = CareRelationship
+    extra = 0
+    fields = ["account", "role", "created_at", "ended_at"]
+    readonly_fields = ["created_at"]
+    autocomplete_fields = ["account"]
+    can_delete = False
+
+
+class WeightInline(admin.TabularInline):
+    model = Weight
+    extra = 0
+    fields = ["measured_on", "weight_kg", "entered_by"]
+    readonly_fields = ["entered_by"]
+
+
+class TherapyInline(admin.StackedInline):
+    model = Therapy
+    extra = 0
     fields = [
-        "patient",
         "medicine",
         "regimen",
-        ("prescribed_dose", "weight_kg"),
+        "prescribed_dose",
         ("start_date", "end_date"),
-        ("time_zone", "usual_dose_time"),
+        ("dose_times", "dose_days", "weekdays"),
         "someone_else_injects",
     ]
+
+
+@admin.register(Patient)
+class PatientAdmin(SimpleHistoryAdmin):
+    list_display = ["name", "date_of_birth", "time_zone"]
+    search_fields = ["name", "care__account__email"]
+    fields = ["name", "date_of_birth", "time_zone"]
+    inlines = [CareInline, WeightInline, TherapyInline]
+
+    def save_formset(self, request: HttpRequest, form: Any, formset: Any, change: bool) -> None:
+        # A patient always keeps someone who acts for them.
+        if formset.model is CareRelationship:
+            instances = formset.save(commit=False)
+            patient = form.instance
+            active = {care.pk for care in patient.care.filter(ended_at=None)}
+            for care in instances:
+                if care.ended_at is not None:
+                    active.discard(care.pk)
+                elif care.pk is None:
+                    active.add(-1)
+            if not active:
+                self.message_user(
+                    request,
+                    "A patient needs at least one person who acts for them: "
+                    "nothing about access was changed.",
+                    messages.ERROR,
+                )
+                return
+            for care in instances:
+                care.save()
+            return
+        super().save_formset(request, form, formset, change)
 
 
 @admin.register(DoseLog)
 class DoseLogAdmin(SimpleHistoryAdmin):
     """Read-only for the care team: patients own their log, and every change is kept."""
 
-    list_display = ["patient", "local_date", "status", "dose_mg", "site", "taken_at"]
+    list_display = ["patient", "local_date", "slot_time", "status", "dose_mg", "site", "when"]
     list_filter = ["status", "local_date"]
-    search_fields = ["patient__email"]
+    search_fields = ["patient__name", "patient__care__account__email"]
     list_select_related = ["patient", "site"]
     date_hierarchy = "local_date"
     readonly_fields = [
@@ -52,14 +109,20 @@ class DoseLogAdmin(SimpleHistoryAdmin):
         "patient",
         "therapy",
         "status",
-        "taken_at",
+        "when",
         "local_date",
+        "slot_time",
         "dose_mg",
         "site",
         "skip_reason",
         "note",
-        "created_at",
+        "entered_by",
     ]
+    exclude = ["taken_at"]
+
+    @admin.display(description="when (patient's time)", ordering="taken_at")
+    def when(self, dose: DoseLog) -> str:
+        return in_patients_zone(dose.taken_at, dose.patient)
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
@@ -98,7 +161,7 @@ class ReviewQueueAdmin(SimpleHistoryAdmin):
 
     actions = ["mark_reviewed"]
     list_select_related = ["patient", "reviewed_by"]
-    search_fields = ["patient__email"]
+    search_fields = ["patient__name", "patient__care__account__email"]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
@@ -135,7 +198,7 @@ class ReportItemInline(admin.TabularInline):
 @admin.register(SideEffectReport)
 class SideEffectReportAdmin(ReviewQueueAdmin):
     list_display = [
-        "created_at",
+        "reported_at",
         "patient",
         "urgency",
         "summary",
@@ -150,6 +213,10 @@ class SideEffectReportAdmin(ReviewQueueAdmin):
 
     def get_queryset(self, request: HttpRequest) -> QuerySet:
         return super().get_queryset(request).prefetch_related("items__side_effect")
+
+    @admin.display(description="reported at (patient's time)", ordering="created_at")
+    def reported_at(self, report: SideEffectReport) -> str:
+        return in_patients_zone(report.created_at, report.patient)
 
     @admin.display(description="reported")
     def summary(self, report: SideEffectReport) -> str:
@@ -180,10 +247,10 @@ class LabResultAdmin(ReviewQueueAdmin):
 
 @admin.register(ReminderDelivery)
 class ReminderDeliveryAdmin(admin.ModelAdmin):
-    list_display = ["patient", "reason", "due_date", "claimed_at", "sent_at"]
+    list_display = ["patient", "account", "reason", "due_date", "slot", "sent_at"]
     list_filter = ["reason", "due_date"]
-    search_fields = ["patient__email"]
-    list_select_related = ["patient"]
+    search_fields = ["patient__name", "account__email"]
+    list_select_related = ["patient", "account"]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
@@ -194,6 +261,6 @@ class ReminderDeliveryAdmin(admin.ModelAdmin):
 
 @admin.register(PatientPreferences)
 class PatientPreferencesAdmin(admin.ModelAdmin):
-    list_display = ["patient", "email_lab_reminders", "email_dose_reminders"]
-    search_fields = ["patient__email"]
+    list_display = ["account", "email_lab_reminders", "email_dose_reminders"]
+    search_fields = ["account__email"]
     exclude = ["calendar_token"]

@@ -8,17 +8,25 @@ from itertools import groupby
 from typing import Any
 
 from django import forms
+from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from monographs.models import DosingRegimen, InjectionSite, LabRule, Medicine, SideEffect
+from portal.models import User
 
 from .models import (
+    MAX_WEIGHT_KG,
+    MIN_WEIGHT_KG,
+    WEIGHT_MESSAGE,
+    CareRelationship,
     DoseLog,
     LabDue,
     LabResult,
+    Patient,
     PatientPreferences,
     SideEffectReportItem,
+    Slot,
     Therapy,
     to_cells_per_ul,
 )
@@ -34,7 +42,47 @@ Unit = LabResult.Unit
 # Clocks on phones drift; a minute's grace keeps "now" from counting as the future.
 FUTURE_GRACE = datetime.timedelta(minutes=2)
 
-COMMON_TIME_ZONES = sorted(zoneinfo.available_timezones() - {"localtime", "Factory"})
+# The product is American first: its zones come first, under the names people use.
+US_TIME_ZONES = [
+    ("America/New_York", "Eastern time (New York)"),
+    ("America/Chicago", "Central time (Chicago)"),
+    ("America/Denver", "Mountain time (Denver)"),
+    ("America/Phoenix", "Mountain time without daylight saving (Phoenix)"),
+    ("America/Los_Angeles", "Pacific time (Los Angeles)"),
+    ("America/Anchorage", "Alaska time (Anchorage)"),
+    ("Pacific/Honolulu", "Hawaii time (Honolulu)"),
+    ("America/Puerto_Rico", "Atlantic time (Puerto Rico)"),
+]
+_US = {zone for zone, _ in US_TIME_ZONES}
+OTHER_TIME_ZONES = [
+    (zone, zone.replace("_", " ").replace("/", ": "))
+    for zone in sorted(zoneinfo.available_timezones() - _US - {"localtime", "Factory"})
+    if "/" in zone and not zone.startswith(("Etc/", "SystemV/", "US/"))
+]
+TIME_ZONE_CHOICES: list[Any] = [
+    ("", "Choose…"),
+    ("United States", US_TIME_ZONES),
+    ("Everywhere else", OTHER_TIME_ZONES),
+]
+WEEKDAY_CHOICES = [
+    (0, "Monday"),
+    (1, "Tuesday"),
+    (2, "Wednesday"),
+    (3, "Thursday"),
+    (4, "Friday"),
+    (5, "Saturday"),
+    (6, "Sunday"),
+]
+
+
+class TimeZoneField(forms.ChoiceField):
+    """A zone from the list; static/js/portal.js preselects the browser's own."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("label", "Time zone")
+        kwargs.setdefault("help_text", "Doses count for the day where the patient lives.")
+        super().__init__(choices=TIME_ZONE_CHOICES, **kwargs)
+        self.widget.attrs["data-browser-zone"] = ""
 
 
 class RegimenChoiceField(forms.ModelChoiceField):
@@ -52,16 +100,83 @@ class SiteChoiceField(forms.ModelChoiceField):
         return obj.name
 
 
+def weight_field(**kwargs: Any) -> forms.DecimalField:
+    return forms.DecimalField(
+        label="Body weight (kg)",
+        max_digits=5,
+        decimal_places=1,
+        min_value=MIN_WEIGHT_KG,
+        max_value=MAX_WEIGHT_KG,
+        error_messages={"min_value": WEIGHT_MESSAGE, "max_value": WEIGHT_MESSAGE},
+        widget=forms.NumberInput(attrs={"step": "0.1", "inputmode": "decimal"}),
+        **kwargs,
+    )
+
+
+class PatientForm(forms.Form):
+    """Who the medicines are for: the first step for an account that acts for no one."""
+
+    FOR_SELF = "self"
+    FOR_OTHER = "guardian"
+    for_whom = forms.ChoiceField(
+        label="Who is this for?",
+        choices=[
+            (FOR_SELF, "Myself"),
+            (FOR_OTHER, "My child, or someone I look after as parent or guardian"),
+        ],
+        widget=forms.RadioSelect,
+        initial=FOR_SELF,
+    )
+    name = forms.CharField(label="Their name", max_length=80, help_text="As the portal shows it.")
+    date_of_birth = forms.DateField(
+        label="Date of birth", required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    time_zone = TimeZoneField()
+    weight_kg = weight_field(
+        required=False, help_text="Needed when a dose is by body weight, as for children."
+    )
+
+    def clean_date_of_birth(self) -> datetime.date | None:
+        born: datetime.date | None = self.cleaned_data["date_of_birth"]
+        if born is not None and not (datetime.date(1900, 1, 1) <= born <= timezone.localdate()):
+            raise ValidationError("Enter a date of birth between 1900 and today.")
+        return born
+
+    @property
+    def role(self) -> str:
+        if self.cleaned_data["for_whom"] == self.FOR_SELF:
+            return CareRelationship.Role.SELF
+        return CareRelationship.Role.GUARDIAN
+
+
+class WeightForm(forms.Form):
+    weight_kg = weight_field(help_text="Weighed today.")
+
+
 class TherapyForm(forms.ModelForm):
     regimen = RegimenChoiceField(
-        label="Your medicine and what it treats",
+        label="Medicine and what it treats",
         queryset=DosingRegimen.objects.none(),
         empty_label="Choose…",
     )
-    time_zone = forms.TypedChoiceField(
-        choices=[(zone, zone.replace("_", " ")) for zone in COMMON_TIME_ZONES],
-        label="Your time zone",
-        help_text="Doses count for the day where you are.",
+    first_time = forms.TimeField(
+        label="Time of the dose",
+        widget=forms.TimeInput(attrs={"type": "time"}),
+        initial=datetime.time(8, 0),
+    )
+    second_time = forms.TimeField(
+        label="Time of a second dose (optional)",
+        required=False,
+        widget=forms.TimeInput(attrs={"type": "time"}),
+        help_text="Only for a medicine taken twice a day, such as a split dose.",
+    )
+    weekdays = forms.TypedMultipleChoiceField(
+        label="Days of the week",
+        choices=WEEKDAY_CHOICES,
+        coerce=int,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="Only for a medicine taken on chosen days, such as once a week.",
     )
 
     class Meta:
@@ -69,40 +184,53 @@ class TherapyForm(forms.ModelForm):
         fields = [
             "regimen",
             "prescribed_dose",
-            "weight_kg",
             "start_date",
-            "time_zone",
-            "usual_dose_time",
+            "end_date",
+            "dose_days",
             "someone_else_injects",
         ]
         labels = {
-            "prescribed_dose": "Your prescribed dose",
-            "start_date": "Date of your first dose",
-            "usual_dose_time": "Time you usually take it",
-            "someone_else_injects": "Someone else usually gives my injection",
+            "prescribed_dose": "Prescribed dose",
+            "start_date": "Date of the first dose",
+            "end_date": "Date of the last dose (if it has stopped)",
+            "dose_days": "Which days",
+            "someone_else_injects": "Someone else usually gives the injection",
         }
         help_texts = {
             "prescribed_dose": (
-                "As on your prescription: mg, or mg per kg of body weight if your regimen "
+                "As on the prescription: mg, or mg per kg of body weight if the regimen "
                 "is dosed by weight."
             ),
-            "weight_kg": "Only needed when the dose is by body weight.",
-            "start_date": "The day you started, or will start, this medicine.",
+            "start_date": "The day it started, or will start.",
         }
         widgets = {
             "start_date": forms.DateInput(attrs={"type": "date"}),
-            "usual_dose_time": forms.TimeInput(attrs={"type": "time"}),
+            "end_date": forms.DateInput(attrs={"type": "date"}),
+            "dose_days": forms.RadioSelect,
             "prescribed_dose": forms.NumberInput(attrs={"step": "0.01", "inputmode": "decimal"}),
-            "weight_kg": forms.NumberInput(attrs={"step": "0.1", "inputmode": "decimal"}),
         }
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        regimen = self.fields["regimen"]
-        assert isinstance(regimen, RegimenChoiceField)  # declared above; each form has a copy
-        regimen.queryset = DosingRegimen.objects.filter(
+        regimen_field = self.fields["regimen"]
+        assert isinstance(regimen_field, forms.ModelChoiceField)
+        regimen_field.queryset = DosingRegimen.objects.filter(
             medicine__in=Medicine.objects.published()
         ).select_related("medicine")
+        if self.instance.pk:
+            times = self.instance.times
+            self.initial.setdefault("first_time", times[0])
+            if len(times) > 1:
+                self.initial.setdefault("second_time", times[1])
+            self.initial.setdefault("weekdays", self.instance.weekdays)
+
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        cleaned = self.cleaned_data
+        times = [cleaned.get("first_time"), cleaned.get("second_time")]
+        self.instance.dose_times = [t.strftime("%H:%M") for t in times if t is not None]
+        self.instance.weekdays = sorted(cleaned.get("weekdays") or [])
+        return cleaned
 
     def _post_clean(self) -> None:
         # The medicine follows from the regimen; set it before the model's clean().
@@ -113,23 +241,53 @@ class TherapyForm(forms.ModelForm):
         # django-stubs leaves out this private hook, the one Django runs model validation from.
         super()._post_clean()  # type: ignore[misc]
         # A value the form refused reaches the model as empty, so the model's clean()
-        # would also ask for it ("enter the weight") right under "weight between 0.5
-        # and 350 kg": keep only the message about what the patient typed.
+        # would also ask for it right under the message about what was typed.
         for name, count in refused.items():
             del self.errors[name][count:]
+        # The model checks the schedule as a whole; show it beside the time fields.
+        for model_field, form_field in (("dose_times", "second_time"), ("weekdays", "weekdays")):
+            if model_field in self.errors:
+                for error in self.errors.pop(model_field):
+                    self.add_error(form_field, error)
+
+
+class LocalDateTimeField(forms.DateTimeField):
+    """A wall-clock time, kept naive: the form decides the zone and a clock change."""
+
+    def to_python(self, value: Any) -> datetime.datetime | None:
+        if value in self.empty_values:
+            return None
+        for fmt in self.input_formats or ():
+            try:
+                return datetime.datetime.strptime(str(value).strip(), fmt)  # noqa: DTZ007
+            except (TypeError, ValueError):
+                continue
+        raise ValidationError(self.error_messages["invalid"], code="invalid")
 
 
 class DoseForm(forms.Form):
+    EXTRA = ""
     status = forms.ChoiceField(
         choices=DoseLog.Status.choices,
         widget=forms.RadioSelect,
         initial=DoseLog.Status.TAKEN,
         label="Did you take this dose?",
     )
-    taken_at = forms.DateTimeField(
+    slot = forms.ChoiceField(label="Which scheduled dose", required=False)
+    taken_at = LocalDateTimeField(
         label="When",
+        input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S"],
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
-        help_text="Your local time.",
+        help_text="Local time where the patient lives.",
+    )
+    clock_change = forms.ChoiceField(
+        label="Which one?",
+        required=False,
+        widget=forms.RadioSelect,
+        choices=[
+            ("first", "The first time (before the clocks went back)"),
+            ("second", "The second time (after)"),
+        ],
     )
     dose_mg = forms.DecimalField(
         label="Dose (mg)",
@@ -163,23 +321,40 @@ class DoseForm(forms.Form):
     confirm_second = forms.BooleanField(required=False, widget=forms.HiddenInput)
     submission_id = forms.UUIDField(widget=forms.HiddenInput)
 
-    def __init__(self, *args: Any, therapy: Therapy, **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, therapy: Therapy, slots: list[Slot], wording: Wording, **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.therapy = therapy
-        site = self.fields["site"]
-        assert isinstance(site, SiteChoiceField)  # declared above; each form has a copy
-        site.queryset = therapy.medicine.injection_sites.all()
+        self.zone = therapy.patient.zone
+        self.slots = {slot.key: slot for slot in slots}
+        self.fields["status"].label = wording.did_take
+        slot_field = self.fields["slot"]
+        assert isinstance(slot_field, forms.ChoiceField)
+        slot_field.choices = [
+            *((slot.key, f"{slot.day:%a %-d %b}, {slot.label}") for slot in slots),
+            (self.EXTRA, "An extra dose, not on the schedule"),
+        ]
+        site_field = self.fields["site"]
+        assert isinstance(site_field, forms.ModelChoiceField)
+        site_field.queryset = therapy.medicine.injection_sites.all()
+        self.injected = therapy.is_injected
+        if not self.injected:
+            del self.fields["site"]
+            del self.fields["helper_injecting"]
 
     @classmethod
     def initial_for(
-        cls, therapy: Therapy, suggested: InjectionSite | None, **extra: Any
+        cls, therapy: Therapy, suggested: InjectionSite | None, slot: Slot | None, **extra: Any
     ) -> dict[str, Any]:
+        day = slot.day if slot else therapy.patient.today()
         return {
             "status": DoseLog.Status.TAKEN,
-            "taken_at": timezone.localtime(timezone.now(), therapy.zone).replace(
+            "slot": slot.key if slot else cls.EXTRA,
+            "taken_at": timezone.localtime(timezone.now(), therapy.patient.zone).replace(
                 second=0, microsecond=0, tzinfo=None
             ),
-            "dose_mg": therapy.dose_mg,
+            "dose_mg": therapy.dose_mg_on(day),
             "site": suggested,
             "helper_injecting": therapy.someone_else_injects,
             "submission_id": uuid.uuid4(),
@@ -187,51 +362,84 @@ class DoseForm(forms.Form):
         }
 
     def clean_taken_at(self) -> datetime.datetime:
-        taken_at: datetime.datetime = self.cleaned_data["taken_at"]
+        naive: datetime.datetime = self.cleaned_data["taken_at"]
+        first, second = naive.replace(tzinfo=self.zone), naive.replace(tzinfo=self.zone, fold=1)
+        # A wall time that does not survive a round trip through UTC never happened.
+        if first.astimezone(datetime.UTC).astimezone(self.zone).replace(tzinfo=None) != naive:
+            raise ValidationError(
+                f"{naive:%-I:%M %p} did not happen on {naive:%-d %B %Y} where the patient "
+                "lives: the clocks went forward an hour. Enter the time as the clock showed "
+                "it after the change.",
+                code="nonexistent",
+            )
+        taken_at = first
+        if first.utcoffset() != second.utcoffset():
+            answer = self.data.get(self.add_prefix("clock_change"), "")
+            if answer not in ("first", "second"):
+                raise ValidationError(
+                    f"{naive:%-I:%M %p} happened twice on {naive:%-d %B %Y}, when the clocks "
+                    "went back. Choose below whether it was the first or the second time.",
+                    code="ambiguous",
+                )
+            taken_at = second if answer == "second" else first
         if taken_at > timezone.now() + FUTURE_GRACE:
             raise ValidationError(
                 "That time is in the future. Enter when the dose was due or taken."
             )
         return taken_at
 
+    @property
+    def asks_clock_change(self) -> bool:
+        return any(
+            error.code == "ambiguous" for error in self.errors.as_data().get("taken_at", [])
+        )
+
     def clean(self) -> dict[str, Any]:
         super().clean()
         cleaned = self.cleaned_data
+        key = cleaned.get("slot")
+        if key and key not in self.slots:
+            self.add_error("slot", "Choose one of the doses in the list.")
         if cleaned.get("status") == DoseLog.Status.TAKEN:
             dose = cleaned.get("dose_mg")
             if dose is None and "dose_mg" not in self.errors:
-                self.add_error("dose_mg", "Enter the dose you took, in mg.")
+                self.add_error("dose_mg", "Enter the dose taken, in mg.")
             elif dose is not None and dose <= 0:
                 self.add_error("dose_mg", "The dose must be more than 0 mg.")
-            site = cleaned.get("site")
-            if site is None:
-                self.add_error("site", "Choose where you injected.")
-            elif site.needs_helper and not cleaned.get("helper_injecting"):
-                self.add_error(
-                    "site",
-                    f"{site.name} is only for when someone else gives the injection. "
-                    "Tick “Someone else is giving this injection”, or choose another site.",
-                )
+            if self.injected:
+                site = cleaned.get("site")
+                if site is None:
+                    self.add_error("site", "Choose where the injection was given.")
+                elif site.needs_helper and not cleaned.get("helper_injecting"):
+                    self.add_error(
+                        "site",
+                        f"{site.name} is only for when someone else gives the injection. "
+                        "Tick “Someone else is giving this injection”, or choose another site.",
+                    )
         elif cleaned.get("status") == DoseLog.Status.SKIPPED and not cleaned.get("skip_reason"):
             self.add_error("skip_reason", "Say briefly why the dose was skipped.")
         return cleaned
 
     def entry(self) -> DoseEntry:
         data = self.cleaned_data
+        slot = self.slots.get(data.get("slot") or "")
         return DoseEntry(
             status=data["status"],
             taken_at=data["taken_at"],
             dose_mg=data.get("dose_mg"),
             site=data.get("site"),
+            slot_date=slot.day if slot else None,
+            slot_time=slot.time if slot else None,
             note=data.get("note", ""),
             skip_reason=data.get("skip_reason", ""),
         )
 
 
-def dose_initial_from(dose: DoseLog, therapy: Therapy) -> dict[str, Any]:
+def dose_initial_from(dose: DoseLog) -> dict[str, Any]:
     return {
         "status": dose.status,
-        "taken_at": timezone.localtime(dose.taken_at, therapy.zone).replace(tzinfo=None),
+        "slot": f"{dose.local_date.isoformat()}T{dose.slot_time:%H:%M}" if dose.slot_time else "",
+        "taken_at": timezone.localtime(dose.taken_at, dose.patient.zone).replace(tzinfo=None),
         "dose_mg": dose.dose_mg,
         "site": dose.site,
         "helper_injecting": bool(dose.site and dose.site.needs_helper),
@@ -239,6 +447,22 @@ def dose_initial_from(dose: DoseLog, therapy: Therapy) -> dict[str, Any]:
         "note": dose.note,
         "submission_id": uuid.uuid4(),
     }
+
+
+class Wording:
+    """What the pages say, by who is reading: the patient, or someone acting for them."""
+
+    def __init__(self, patient: Patient, care: CareRelationship | None) -> None:
+        self.is_self = care is not None and care.is_self
+        self.name = patient.name
+
+    @property
+    def did_take(self) -> str:
+        return "Did you take this dose?" if self.is_self else f"Did {self.name} get this dose?"
+
+    @property
+    def whose(self) -> str:
+        return "Your" if self.is_self else f"{self.name}’s"
 
 
 class SideEffectReportForm(forms.Form):
@@ -417,3 +641,50 @@ class PreferencesForm(forms.ModelForm):
     class Meta:
         model = PatientPreferences
         fields = ["email_lab_reminders", "email_dose_reminders"]
+
+
+class InviteForm(forms.Form):
+    email = forms.EmailField(label="Their email address")
+    role = forms.ChoiceField(
+        label="They are",
+        choices=[
+            (
+                CareRelationship.Role.CAREGIVER,
+                "Another caregiver (a grandparent, a nurse, a sitter)",
+            ),
+            (CareRelationship.Role.GUARDIAN, "Another parent or guardian"),
+        ],
+        widget=forms.RadioSelect,
+        initial=CareRelationship.Role.CAREGIVER,
+    )
+
+
+class NewAccountForm(forms.Form):
+    """An account for someone invited to help: the email is the invitation's."""
+
+    display_name = forms.CharField(label="Your name", max_length=80)
+    password = forms.CharField(
+        label="Choose a password",
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+    password_again = forms.CharField(
+        label="The same password again",
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+
+    def __init__(self, *args: Any, email: str, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.email = email
+
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        cleaned = self.cleaned_data
+        password, again = cleaned.get("password"), cleaned.get("password_again")
+        if password and again and password != again:
+            self.add_error("password_again", "The two passwords are not the same.")
+        elif password:
+            try:
+                password_validation.validate_password(password, User(email=self.email))
+            except ValidationError as error:
+                self.add_error("password", error)
+        return cleaned

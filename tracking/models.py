@@ -6,6 +6,7 @@ and the next injection site; views and services ask.
 
 from __future__ import annotations
 
+import calendar
 import datetime
 import secrets
 import uuid
@@ -281,6 +282,7 @@ def default_dose_times() -> list[str]:
 class Therapy(models.Model):
     """One prescription of one patient: which regimen, what dose, since when, on what schedule."""
 
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="therapies")
     medicine = models.ForeignKey(Medicine, on_delete=models.PROTECT, related_name="+")
     regimen = models.ForeignKey(DosingRegimen, on_delete=models.PROTECT, related_name="+")
@@ -350,8 +352,7 @@ class Therapy(models.Model):
             )
             if self.start_date > latest:
                 errors["start_date"] = (
-                    "The start date is too far ahead. "
-                    f"Use a date on or before {latest:%b %-d, %Y}."
+                    f"The start date is too far ahead. Use a date on or before {latest:%-d %B %Y}."
                 )
         if errors:
             raise ValidationError(errors)
@@ -389,6 +390,15 @@ class Therapy(models.Model):
     def times(self) -> list[datetime.time]:
         """The schedule's times of day, earliest first."""
         return sorted(datetime.time.fromisoformat(t) for t in self.dose_times)
+
+    @property
+    def schedule_text(self) -> str:
+        """ "8:00 AM and 8:00 PM, every day" or "8:00 AM on Mondays"."""
+        times = " and ".join(f"{t:%-I:%M %p}" for t in self.times)
+        if self.dose_days == DoseDays.WEEKDAYS:
+            names = [calendar.day_name[d] + "s" for d in sorted(self.weekdays)]
+            return f"{times} on {' and '.join(names)}"
+        return f"{times}, {DoseDays(self.dose_days).label.lower()}"
 
     def is_active_on(self, day: datetime.date) -> bool:
         return self.start_date <= day and (self.end_date is None or day <= self.end_date)
@@ -774,7 +784,7 @@ class DoseLog(models.Model):
         if self.is_taken:
             where = f", {self.site}" if self.site else ""
             return f"Dose logged: {self.dose_mg_text} mg at {when}{where}."
-        return f"Skipped dose logged for {self.local_date:%a, %b %-d}."
+        return f"Skipped dose logged for {self.local_date:%-d %B}."
 
     @property
     def dose_mg_text(self) -> str:

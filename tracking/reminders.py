@@ -1,6 +1,6 @@
-"""Email reminders: lab tests due soon, today or overdue, and a dose not yet logged.
+"""Email reminders: lab tests due soon, today or overdue, and each dose slot not logged.
 
-Each reminder is a ReminderDelivery row, unique per patient, reason and due date,
+Each reminder is a ReminderDelivery row, unique per account, patient, reason, day and slot,
 claimed before the email is sent: however often, or however many copies of the
 command run at once, a reminder goes out at most once.
 """
@@ -18,7 +18,18 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
-from .models import DoseLog, LabResult, PatientPreferences, ReminderDelivery, Therapy
+from portal.models import User
+
+from .models import (
+    CareRelationship,
+    DoseLog,
+    LabResult,
+    Patient,
+    PatientPreferences,
+    ReminderDelivery,
+    Therapy,
+    slots_between,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -32,49 +43,63 @@ OVERDUE_EVERY_DAYS = 7
 class Due:
     reason: str
     due_date: datetime.date
+    slot: str = ""
 
 
 def reminders_due(
-    therapy: Therapy,
+    patient: Patient,
+    therapies: list[Therapy],
     preferences: PatientPreferences | None,
     results: list[LabResult],
-    logged_today: bool,
+    doses: list[DoseLog],
     now: datetime.datetime,
 ) -> list[Due]:
-    """What this patient should be reminded of now (before checking what was sent)."""
-    local_now = now.astimezone(therapy.zone)
-    today = local_now.date()
-    wanted: dict[tuple[str, datetime.date], Due] = {}
+    """What one account should be reminded of about this patient now.
+
+    ``doses`` are the patient's entries of today; a dose reminder is per slot, once
+    its time plus DOSE_GRACE has passed with nothing logged for it.
+    """
+    today = now.astimezone(patient.zone).date()
+    wanted: dict[tuple[str, datetime.date, str], Due] = {}
     if preferences is None or preferences.email_lab_reminders:
-        for due in therapy.lab_due_dates(results):
-            if due.result is not None:
+        for therapy in therapies:
+            for due in therapy.lab_due_dates(results):
+                if due.result is not None:
+                    continue
+                days = (due.due_date - today).days
+                if 0 < days <= LAB_SOON_DAYS:
+                    reminder = Due(Reason.LAB_SOON, due.due_date)
+                elif days == 0:
+                    reminder = Due(Reason.LAB_TODAY, due.due_date)
+                elif days < 0:
+                    # One reminder per overdue week, keyed by the week's first day.
+                    weeks = -days // OVERDUE_EVERY_DAYS
+                    key = due.due_date + datetime.timedelta(days=weeks * OVERDUE_EVERY_DAYS)
+                    reminder = Due(Reason.LAB_OVERDUE, key)
+                else:
+                    continue
+                wanted[(reminder.reason, reminder.due_date, "")] = reminder
+    if preferences is None or preferences.email_dose_reminders:
+        for slot in slots_between(therapies, today, today, doses, now):
+            if slot.is_logged or now < slot.due_at + DOSE_GRACE:
                 continue
-            days = (due.due_date - today).days
-            if 0 < days <= LAB_SOON_DAYS:
-                reminder = Due(Reason.LAB_SOON, due.due_date)
-            elif days == 0:
-                reminder = Due(Reason.LAB_TODAY, due.due_date)
-            elif days < 0:
-                # One reminder per overdue week, keyed by the week's first day.
-                weeks = -days // OVERDUE_EVERY_DAYS
-                key = due.due_date + datetime.timedelta(days=weeks * OVERDUE_EVERY_DAYS)
-                reminder = Due(Reason.LAB_OVERDUE, key)
-            else:
-                continue
-            wanted[(reminder.reason, reminder.due_date)] = reminder
-    if (preferences is None or preferences.email_dose_reminders) and not logged_today:
-        usual = datetime.datetime.combine(today, therapy.usual_dose_time, tzinfo=therapy.zone)
-        if therapy.is_dose_day(today) and local_now >= usual + DOSE_GRACE:
-            wanted[(Reason.DOSE_NOT_LOGGED, today)] = Due(Reason.DOSE_NOT_LOGGED, today)
+            slot_key = slot.time.strftime("%H:%M")
+            wanted[(Reason.DOSE_NOT_LOGGED, today, slot_key)] = Due(
+                Reason.DOSE_NOT_LOGGED, today, slot_key
+            )
     return list(wanted.values())
 
 
-def claim(patient_id: int, due: Due) -> ReminderDelivery | None:
+def claim(patient: Patient, account: User, due: Due) -> ReminderDelivery | None:
     """Take the reminder for this run, or None if another run already has it."""
     try:
         with transaction.atomic():
             return ReminderDelivery.objects.create(
-                patient_id=patient_id, reason=due.reason, due_date=due.due_date
+                patient=patient,
+                account=account,
+                reason=due.reason,
+                due_date=due.due_date,
+                slot=due.slot,
             )
     except IntegrityError:
         return None
@@ -84,45 +109,71 @@ def send_due_reminders(now: datetime.datetime | None = None) -> int:
     """Send every reminder that is due and not yet claimed; returns how many were sent."""
     now = now or timezone.now()
     sent = 0
-    therapies = Therapy.objects.filter(patient__is_active=True).select_related(
-        "patient", "patient__preferences", "medicine"
-    )
-    for therapy in therapies.iterator(chunk_size=200):
-        patient = therapy.patient
-        preferences = getattr(patient, "preferences", None)
-        today = therapy.local_date(now)
+    patients = Patient.objects.filter(therapies__isnull=False).distinct().order_by("pk")
+    for patient in patients.iterator(chunk_size=200):
+        care = list(
+            CareRelationship.objects.filter(
+                patient=patient, ended_at=None, account__is_active=True
+            ).select_related("account", "account__preferences")
+        )
+        if not care:
+            continue
+        today = patient.local_date(now)
+        therapies = [t for t in therapies_of(patient) if t.is_active_on(today)]
         results = list(LabResult.objects.for_patient(patient))
-        logged_today = DoseLog.objects.for_patient(patient).on_day(today).exists()
-        for due in reminders_due(therapy, preferences, results, logged_today, now):
-            delivery = claim(patient.pk, due)
-            if delivery is None:
-                continue
-            # Outside any transaction: email can be slow, and the claim must stay.
-            try:
-                _send(therapy, delivery)
-            except OSError:
-                logger.exception("Reminder %s could not be sent; it will be retried", delivery.pk)
-                ReminderDelivery.objects.filter(pk=delivery.pk, sent_at=None).delete()
-                continue
-            ReminderDelivery.objects.filter(pk=delivery.pk, sent_at=None).update(sent_at=now)
-            sent += 1
+        doses = list(DoseLog.objects.for_patient(patient).on_day(today))
+        for relationship in care:
+            account = relationship.account
+            preferences = getattr(account, "preferences", None)
+            for due in reminders_due(patient, therapies, preferences, results, doses, now):
+                delivery = claim(patient, account, due)
+                if delivery is None:
+                    continue
+                # Outside any transaction: email can be slow, and the claim must stay.
+                try:
+                    _send(patient, relationship, delivery)
+                except OSError:
+                    logger.exception(
+                        "Reminder %s could not be sent; it will be retried", delivery.pk
+                    )
+                    ReminderDelivery.objects.filter(pk=delivery.pk, sent_at=None).delete()
+                    continue
+                ReminderDelivery.objects.filter(pk=delivery.pk, sent_at=None).update(sent_at=now)
+                sent += 1
     return sent
 
 
-def _send(therapy: Therapy, delivery: ReminderDelivery) -> None:
+def therapies_of(patient: Patient) -> list[Therapy]:
+    therapies = list(
+        Therapy.objects.for_patient(patient)
+        .select_related("medicine", "regimen")
+        .prefetch_related("medicine__lab_rules")
+    )
+    for therapy in therapies:
+        therapy.patient = patient
+    return therapies
+
+
+def _send(patient: Patient, relationship: CareRelationship, delivery: ReminderDelivery) -> None:
+    account = relationship.account
     context = {
-        "patient": therapy.patient,
+        "account": account,
+        "patient": patient,
+        "for_self": relationship.is_self,
         "reason": delivery.reason,
         "due_date": delivery.due_date,
+        "slot_time": datetime.time.fromisoformat(delivery.slot) if delivery.slot else None,
         "Reason": Reason,
         "site_url": settings.SITE_URL.rstrip("/"),
-        "labs_path": reverse("tracking:labs"),
-        "dose_path": reverse("tracking:dose-new"),
+        "labs_path": reverse("tracking:labs", kwargs={"patient_uuid": patient.uuid}),
+        "dose_path": reverse("tracking:dose-new", kwargs={"patient_uuid": patient.uuid}),
         "account_path": reverse("tracking:account"),
     }
-    subject = render_to_string("tracking/email/reminder_subject.txt", context).strip()
-    text = render_to_string("tracking/email/reminder.txt", context)
-    html = render_to_string("tracking/email/reminder.html", context)
-    message = EmailMultiAlternatives(subject, text, to=[therapy.patient.email])
+    # Times in the email are the patient's, whoever reads it.
+    with timezone.override(patient.zone):
+        subject = render_to_string("tracking/email/reminder_subject.txt", context).strip()
+        text = render_to_string("tracking/email/reminder.txt", context)
+        html = render_to_string("tracking/email/reminder.html", context)
+    message = EmailMultiAlternatives(subject, text, to=[account.email])
     message.attach_alternative(html, "text/html")
     message.send()

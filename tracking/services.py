@@ -1,31 +1,39 @@
-"""Actions that span several rows and must hold under concurrent requests."""
+"""Writes that span several rows, or talk to the outside, and must hold under concurrency."""
 
 from __future__ import annotations
 
 import datetime
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING, TypedDict
 
 from django.core.exceptions import ValidationError
+from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.db.models import Sum
+from django.template.loader import render_to_string
+from django.utils import timezone
 
 from monographs.models import InjectionSite, SideEffect, plain_number
 from portal.models import User
 
-if TYPE_CHECKING:
-    from .forms import LabResultForm
-
 from .models import (
+    CaregiverInvitation,
+    CareRelationship,
     DoseLog,
     LabResult,
+    Patient,
     SideEffectReport,
     SideEffectReportItem,
     Therapy,
+    Weight,
     to_cells_per_ul,
 )
+
+if TYPE_CHECKING:
+    from .forms import LabResultForm
 
 # What the patient ticked: each side effect with its severity ("" if not given) and start.
 Chosen = list[tuple[SideEffect, str, datetime.date | None]]
@@ -40,7 +48,7 @@ class Answer(TypedDict):
 
 
 class SecondDoseNeedsConfirmation(ValidationError):
-    """A dose is already logged today on a once-daily regimen: ask before adding one."""
+    """The slot already has a dose: ask before adding another."""
 
 
 @dataclass(frozen=True)
@@ -49,6 +57,9 @@ class DoseEntry:
     taken_at: datetime.datetime
     dose_mg: Decimal | None
     site: InjectionSite | None
+    # The slot it fills: the patient's day, and the schedule's time (None: an extra dose).
+    slot_date: datetime.date | None = None
+    slot_time: datetime.time | None = None
     note: str = ""
     skip_reason: str = ""
 
@@ -57,6 +68,7 @@ def record_dose(
     therapy: Therapy,
     entry: DoseEntry,
     *,
+    entered_by: User | None,
     instance: DoseLog | None = None,
     submission_id: uuid.UUID | None = None,
     confirm_second: bool = False,
@@ -64,37 +76,45 @@ def record_dose(
     """Create or update a dose log entry, enforcing the day's rules under a lock.
 
     Raises ValidationError (field "dose_mg") when the day's total would pass the
-    regimen's maximum, and SecondDoseNeedsConfirmation for a second dose on a
-    once-daily day. A repeated submission_id returns the row it already made.
+    maximum for that day, and SecondDoseNeedsConfirmation when the slot already
+    holds a dose. A repeated submission_id returns the row it already made.
     """
-    local_date = therapy.local_date(entry.taken_at)
+    local_date = entry.slot_date or therapy.patient.local_date(entry.taken_at)
     with transaction.atomic():
-        # Serialise writers for this patient so two requests cannot both pass the
-        # daily maximum check (SQLite already serialises: IMMEDIATE transactions).
-        Therapy.objects.select_for_update().filter(pk=therapy.pk).first()
+        # Serialise writers for this patient, whichever caregiver logs, so two requests
+        # cannot both pass the daily maximum check (SQLite serialises already:
+        # IMMEDIATE transactions).
+        Patient.objects.select_for_update().filter(pk=therapy.patient_id).first()
         if submission_id is not None:
             existing = DoseLog.objects.filter(submission_id=submission_id).first()
             if existing is not None:
                 return _same_patients(existing, therapy)
         if entry.status == DoseLog.Status.TAKEN:
-            _check_day_rules(therapy, local_date, entry.dose_mg, instance, confirm_second)
+            _check_day_rules(therapy, local_date, entry, instance, confirm_second)
         dose = instance or DoseLog(patient=therapy.patient, therapy=therapy)
+        taken = entry.status == DoseLog.Status.TAKEN
         dose.status = entry.status
         dose.taken_at = entry.taken_at
         dose.local_date = local_date
-        dose.dose_mg = entry.dose_mg if entry.status == DoseLog.Status.TAKEN else None
-        dose.site = entry.site if entry.status == DoseLog.Status.TAKEN else None
+        dose.slot_time = entry.slot_time
+        dose.dose_mg = entry.dose_mg if taken else None
+        dose.site = entry.site if taken else None
         dose.note = entry.note
-        dose.skip_reason = entry.skip_reason if entry.status == DoseLog.Status.SKIPPED else ""
+        dose.skip_reason = "" if taken else entry.skip_reason
         if instance is None:
             dose.submission_id = submission_id
+            dose.entered_by = entered_by
         try:
             with transaction.atomic():
                 dose.save()
         except IntegrityError:
             # Same form posted twice at the same instant: the other request won.
-            existing = DoseLog.objects.filter(submission_id=submission_id).first()
-            if submission_id is None or existing is None:
+            existing = (
+                DoseLog.objects.filter(submission_id=submission_id).first()
+                if submission_id is not None
+                else None
+            )
+            if existing is None:
                 raise
             return _same_patients(existing, therapy)
     return dose
@@ -111,34 +131,139 @@ def _same_patients(existing: DoseLog, therapy: Therapy) -> DoseLog:
 def _check_day_rules(
     therapy: Therapy,
     local_date: datetime.date,
-    dose_mg: Decimal | None,
+    entry: DoseEntry,
     instance: DoseLog | None,
     confirm_second: bool,
 ) -> None:
-    others = DoseLog.objects.for_patient(therapy.patient).taken().on_day(local_date)
+    others = DoseLog.objects.filter(therapy=therapy).taken().on_day(local_date)
     if instance is not None:
         others = others.exclude(pk=instance.pk)
-    totals = others.aggregate(total=Sum("dose_mg"))
-    already = totals["total"] or Decimal(0)
-    maximum = therapy.max_daily_mg()
-    if already + (dose_mg or 0) > maximum:
+    already = others.aggregate(total=Sum("dose_mg"))["total"] or Decimal(0)
+    maximum = therapy.max_daily_mg_on(local_date)
+    if maximum is None:
+        raise ValidationError(
+            {"dose_mg": "This dose is by body weight: enter a current weight first."}
+        )
+    total = already + (entry.dose_mg or 0)
+    if total > maximum:
         raise ValidationError(
             {
                 "dose_mg": (
-                    f"That would make {plain_number(already + (dose_mg or 0))} mg on "
-                    f"{local_date:%-d %B}, more than your most per day of "
+                    f"That would make {plain_number(total)} mg on "
+                    f"{local_date:%-d %B}, more than the most per day of "
                     f"{plain_number(maximum)} mg. "
-                    "Nothing was saved. If your prescriber changed your dose, ask your "
-                    "care team to update your therapy."
+                    "Nothing was saved. If the prescriber changed the dose, ask your "
+                    "care team to update the therapy."
                 )
             }
         )
-    if already and therapy.doses_per_day == 1 and not confirm_second:
-        raise SecondDoseNeedsConfirmation(
-            f"You have already logged a dose on {local_date:%-d %B}. "
-            "Your medicine is usually taken once a day. Log another dose anyway?",
-            code="confirm_second",
+    if confirm_second or entry.slot_time is None:
+        return
+    if others.filter(slot_time=entry.slot_time).exists():
+        if therapy.doses_per_day == 1:
+            question = (
+                f"A dose is already logged on {local_date:%-d %B}. "
+                "This medicine is usually taken once a day. Log another dose anyway?"
+            )
+        else:
+            question = (
+                f"The {entry.slot_time:%-I:%M %p} dose of {local_date:%-d %B} is already "
+                "logged. Log another dose anyway?"
+            )
+        raise SecondDoseNeedsConfirmation(question, code="confirm_second")
+
+
+def set_up_patient(
+    account: User,
+    *,
+    role: str,
+    name: str,
+    date_of_birth: datetime.date | None,
+    time_zone: str,
+    weight_kg: Decimal | None,
+) -> Patient:
+    """A new person this account acts for, with their first weight if given."""
+    with transaction.atomic():
+        patient = Patient.objects.create(
+            name=name, date_of_birth=date_of_birth, time_zone=time_zone
         )
+        CareRelationship.objects.create(patient=patient, account=account, role=role)
+        if weight_kg is not None:
+            record_weight(patient, weight_kg, entered_by=account)
+    return patient
+
+
+def record_weight(patient: Patient, weight_kg: Decimal, *, entered_by: User) -> Weight:
+    """Today's weight; a second one on the same day replaces the first."""
+    weight, _ = Weight.objects.update_or_create(
+        patient=patient,
+        measured_on=patient.today(),
+        defaults={"weight_kg": weight_kg, "entered_by": entered_by},
+    )
+    return weight
+
+
+class LastCaregiver(ValidationError):
+    """Ending this access would leave the patient with no one who acts for them."""
+
+
+def end_care(care: CareRelationship) -> None:
+    """End one account's access at once; a patient always keeps someone."""
+    with transaction.atomic():
+        Patient.objects.select_for_update().filter(pk=care.patient_id).first()
+        others = CareRelationship.objects.filter(patient=care.patient_id, ended_at=None).exclude(
+            pk=care.pk
+        )
+        if not others.exists():
+            raise LastCaregiver(
+                "This is the only person who acts for this patient, so it cannot be ended. "
+                "Ask the care team if that needs to change."
+            )
+        CareRelationship.objects.filter(pk=care.pk, ended_at=None).update(ended_at=timezone.now())
+
+
+def invite_caregiver(
+    patient: Patient, *, invited_by: User, email: str, role: str, accept_url: Callable[[str], str]
+) -> CaregiverInvitation:
+    """Save the invitation, then email its link (outside the transaction: mail is slow)."""
+    invitation = CaregiverInvitation.objects.create(
+        patient=patient, invited_by=invited_by, email=email.lower(), role=role
+    )
+    context = {
+        "invitation": invitation,
+        "inviter": invited_by.get_full_name(),
+        "url": accept_url(invitation.token()),
+        "days": CaregiverInvitation.VALID_FOR.days,
+    }
+    send_mail(
+        render_to_string("tracking/email/invitation_subject.txt", context).strip(),
+        render_to_string("tracking/email/invitation.txt", context),
+        None,
+        [invitation.email],
+    )
+    return invitation
+
+
+class InvitationUsed(ValidationError):
+    """Someone else opened this link first, or it was cancelled."""
+
+
+def accept_invitation(invitation: CaregiverInvitation, account: User) -> CareRelationship:
+    """The account now acts for the patient; the link works only this once."""
+    with transaction.atomic():
+        claimed = CaregiverInvitation.objects.filter(
+            pk=invitation.pk, accepted_at=None, cancelled_at=None
+        ).update(accepted_at=timezone.now(), accepted_by=account)
+        if claimed != 1:
+            raise InvitationUsed("This invitation has already been used.")
+        care = CareRelationship.objects.filter(
+            patient=invitation.patient_id, account=account, ended_at=None
+        ).first()
+        if care is None:
+            care = CareRelationship.objects.create(
+                patient=invitation.patient, account=account, role=invitation.role
+            )
+    return care
 
 
 Severity = SideEffectReportItem.Severity
@@ -147,8 +272,9 @@ Urgency = SideEffect.Urgency
 
 
 def report_side_effects(
-    patient: User,
+    patient: Patient,
     *,
+    entered_by: User,
     dose: DoseLog | None,
     chosen: Chosen,
     other: str,
@@ -163,6 +289,7 @@ def report_side_effects(
     with transaction.atomic():
         report = SideEffectReport.objects.create(
             patient=patient,
+            entered_by=entered_by,
             dose=dose,
             none_reported=none_reported,
             other=other.strip(),
@@ -193,11 +320,12 @@ def is_same_answer(
     )
 
 
-def record_lab_result(patient: User, form: LabResultForm) -> LabResult:
+def record_lab_result(patient: Patient, form: LabResultForm, *, entered_by: User) -> LabResult:
     rule, month = form.rule_and_month()
     value = to_cells_per_ul(form.cleaned_data["value"], form.cleaned_data["unit"])
     return LabResult.objects.create(
         patient=patient,
+        entered_by=entered_by,
         rule=rule,
         due_month=month,
         taken_on=form.cleaned_data["taken_on"],

@@ -1,13 +1,20 @@
 from __future__ import annotations
 
-from django.urls import path
+from django.urls import include, path
 
-from .views import account, doses, labs, side_effects, summary, therapy, today
+from .views import account, care, doses, labs, side_effects, summary, therapy, today
 
 app_name = "tracking"
-urlpatterns = [
+
+# Every page about one patient answers at two addresses: /p/<uuid>/doses/ names the
+# patient (links use it, so tabs stay independent), and /doses/ shows the account's
+# last-viewed or only patient (bookmarks keep working).
+patient_pages = [
     path("", today.dashboard, name="dashboard"),
-    path("therapy/", therapy.therapy_edit, name="therapy"),
+    path("therapies/", therapy.therapy_list, name="therapy-list"),
+    path("therapies/new/", therapy.therapy_new, name="therapy-new"),
+    path("therapies/<uuid:uuid>/", therapy.therapy_edit, name="therapy-edit"),
+    path("weight/", therapy.weight_new, name="weight-new"),
     path("doses/", doses.dose_list, name="dose-list"),
     path("doses/new/", doses.dose_new, name="dose-new"),
     path("doses/quick/", today.dose_quick, name="dose-quick"),
@@ -19,8 +26,17 @@ urlpatterns = [
     path("side-effects/<uuid:uuid>/", side_effects.side_effect_detail, name="side-effect-detail"),
     path("labs/", labs.labs, name="labs"),
     path("labs/results/<uuid:uuid>/", labs.lab_result, name="lab-result"),
-    path("labs/calendar/<str:token>.ics", labs.lab_calendar, name="lab-calendar"),
     path("summary/", summary.summary, name="summary"),
+    path("caregivers/", care.caregivers, name="caregivers"),
+    path("caregivers/<int:pk>/end/", care.care_end, name="care-end"),
+]
+
+urlpatterns = [
+    *patient_pages,
+    path("p/<uuid:patient_uuid>/", include(patient_pages)),
+    path("setup/", therapy.setup, name="setup"),
+    path("invitations/<str:token>/", care.invitation_accept, name="invitation-accept"),
+    path("labs/calendar/<str:token>.ics", labs.lab_calendar, name="lab-calendar"),
     path("account/", account.account, name="account"),
     path("account/calendar-link/", account.calendar_reset, name="calendar-reset"),
     path("account/export.json", account.data_export, name="data-export"),

@@ -27,3 +27,21 @@ document.addEventListener("click", (event) => {
     window.print();
   }
 });
+
+// A time-zone list the person has not chosen from yet starts at the browser's own zone.
+// Without JavaScript the list says "Choose…" and the form asks for a choice.
+function preselectBrowserZone() {
+  let zone = "";
+  try {
+    zone = Intl.DateTimeFormat().resolvedOptions().timeZone || "";
+  } catch (error) {
+    return;
+  }
+  document.querySelectorAll("select[data-browser-zone]").forEach((select) => {
+    if (select.value === "" && zone && select.querySelector(`option[value="${CSS.escape(zone)}"]`)) {
+      select.value = zone;
+    }
+  });
+}
+
+document.addEventListener("DOMContentLoaded", preselectBrowserZone);

@@ -23,6 +23,16 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
+        migrations.AddField(
+            model_name='therapy',
+            name='uuid',
+            field=models.UUIDField(editable=False, null=True),
+        ),
+        migrations.AddField(
+            model_name='historicaltherapy',
+            name='uuid',
+            field=models.UUIDField(db_index=True, default=uuid.uuid4, editable=False),
+        ),
         migrations.CreateModel(
             name='CaregiverInvitation',
             fields=[

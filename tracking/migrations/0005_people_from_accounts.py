@@ -8,6 +8,7 @@ nothing recorded is rewritten, and nothing is lost.
 from __future__ import annotations
 
 import datetime
+import uuid
 from typing import Any
 
 from django.core.management.color import no_style
@@ -52,7 +53,10 @@ def people_from_accounts(apps: Any, schema_editor: Any) -> None:
                 weight_kg=therapy.weight_kg,
                 entered_by=user,
             )
+    HistoricalTherapy = apps.get_model("tracking", "HistoricalTherapy")
     for therapy in therapies.values():
+        therapy.uuid = uuid.uuid4()
+        HistoricalTherapy.objects.filter(id=therapy.pk).update(uuid=therapy.uuid)
         frequency = therapy.regimen.frequency
         therapy.dose_times = [therapy.usual_dose_time.strftime("%H:%M")]
         if frequency == EVERY_OTHER_DAY:
@@ -62,7 +66,7 @@ def people_from_accounts(apps: Any, schema_editor: Any) -> None:
             therapy.weekdays = [therapy.start_date.weekday()]
         else:
             therapy.dose_days = "daily"
-        therapy.save(update_fields=["dose_times", "dose_days", "weekdays"])
+        therapy.save(update_fields=["uuid", "dose_times", "dose_days", "weekdays"])
         # The one slot of each day was the usual time: each dose fills its day's slot.
         DoseLog.objects.filter(therapy=therapy).update(slot_time=therapy.usual_dose_time)
     for model in (DoseLog, SideEffectReport, LabResult):

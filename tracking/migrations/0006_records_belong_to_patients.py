@@ -21,6 +21,11 @@ class Migration(migrations.Migration):
 ]
 
     operations = [
+        migrations.AlterField(
+            model_name='therapy',
+            name='uuid',
+            field=models.UUIDField(default=uuid.uuid4, editable=False, unique=True),
+        ),
         migrations.AlterModelOptions(
             name='patientpreferences',
             options={'verbose_name_plural': 'reminder preferences'},

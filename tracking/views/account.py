@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -15,15 +16,15 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from portal.http import SignedInRequest
 
-from ..access import preferences_for
+from ..access import preferences_for, therapies_for
 from ..forms import PreferencesForm
 from ..models import (
     DoseLog,
     LabResult,
+    Patient,
     PatientPreferences,
     ReminderDelivery,
     SideEffectReport,
-    Therapy,
 )
 
 
@@ -40,7 +41,11 @@ def account(request: SignedInRequest) -> HttpResponse:
     else:
         form = PreferencesForm(instance=preferences)
     feed_path = reverse("tracking:lab-calendar", kwargs={"token": preferences.calendar_token})
-    context = {"form": form, "calendar_url": request.build_absolute_uri(feed_path)}
+    context = {
+        "form": form,
+        "calendar_url": request.build_absolute_uri(feed_path),
+        "care_list": request.care_list,
+    }
     return render(request, "tracking/account.html", context)
 
 
@@ -57,39 +62,72 @@ def calendar_reset(request: SignedInRequest) -> HttpResponse:
 @require_GET
 @login_required
 def data_export(request: SignedInRequest) -> HttpResponse:
-    """Everything the portal holds about the signed-in patient, as JSON."""
+    """Everything the portal holds about the account and the patients it acts for, as JSON."""
     user = request.user
-    therapy = Therapy.objects.for_patient(user).select_related("medicine", "regimen").first()
-    doses = DoseLog.objects.for_patient(user).select_related("site").order_by("taken_at")
-    reports = SideEffectReport.objects.for_patient(user).prefetch_related("items__side_effect")
-    results = LabResult.objects.for_patient(user).select_related("rule").order_by("taken_on")
-    preferences = PatientPreferences.objects.filter(patient=user).first()
-    reminders = ReminderDelivery.objects.filter(patient=user).order_by("due_date", "id")
+    preferences = PatientPreferences.objects.filter(account=user).first()
     data = {
         "exported_at": timezone.now(),
         "account": {"email": user.email, "name": user.display_name},
-        "therapy": therapy
+        # The calendar token stays out: a download is often passed on, the link is a key.
+        "preferences": preferences
         and {
-            "medicine": therapy.medicine.display_name,
-            "regimen": therapy.regimen.indication,
-            "prescribed_dose": therapy.prescribed_dose,
-            "unit": therapy.regimen.unit,
-            "weight_kg": therapy.weight_kg,
-            "start_date": therapy.start_date,
-            "end_date": therapy.end_date,
-            "time_zone": therapy.time_zone,
-            "usual_dose_time": therapy.usual_dose_time,
+            "email_lab_reminders": preferences.email_lab_reminders,
+            "email_dose_reminders": preferences.email_dose_reminders,
         },
+        "patients": [
+            _patient_data(care.patient, care.get_role_display()) for care in request.care_list
+        ],
+    }
+    response = HttpResponse(
+        json.dumps(data, cls=DjangoJSONEncoder, indent=2), content_type="application/json"
+    )
+    response["Content-Disposition"] = 'attachment; filename="my-kineret-portal-data.json"'
+    return response
+
+
+def _patient_data(patient: Patient, role: str) -> dict[str, Any]:
+    therapies = therapies_for(patient)
+    doses = (
+        DoseLog.objects.for_patient(patient)
+        .select_related("site", "entered_by", "therapy__medicine")
+        .order_by("taken_at")
+    )
+    reports = SideEffectReport.objects.for_patient(patient).prefetch_related("items__side_effect")
+    results = LabResult.objects.for_patient(patient).select_related("rule").order_by("taken_on")
+    reminders = ReminderDelivery.objects.filter(patient=patient).order_by("due_date", "id")
+    return {
+        "name": patient.name,
+        "you_act_as": role,
+        "date_of_birth": patient.date_of_birth,
+        "time_zone": patient.time_zone,
+        "weights": [
+            {"measured_on": w.measured_on, "weight_kg": w.weight_kg} for w in patient.weights.all()
+        ],
+        "therapies": [
+            {
+                "medicine": therapy.medicine.display_name,
+                "regimen": therapy.regimen.indication,
+                "prescribed_dose": therapy.prescribed_dose,
+                "unit": therapy.regimen.unit,
+                "start_date": therapy.start_date,
+                "end_date": therapy.end_date,
+                "schedule": therapy.schedule_text,
+            }
+            for therapy in therapies
+        ],
         "doses": [
             {
                 "id": dose.uuid,
+                "medicine": dose.therapy.medicine.display_name,
                 "status": dose.status,
                 "taken_at": dose.taken_at,
                 "local_date": dose.local_date,
+                "scheduled_time": dose.slot_time,
                 "dose_mg": dose.dose_mg,
                 "site": dose.site.name if dose.site else None,
                 "skip_reason": dose.skip_reason,
                 "note": dose.note,
+                "logged_by": dose.entered_by.get_short_name() if dose.entered_by else None,
             }
             for dose in doses
         ],
@@ -124,23 +162,7 @@ def data_export(request: SignedInRequest) -> HttpResponse:
             }
             for result in results
         ],
-        # The calendar token stays out: a download is often passed on, the link is a key.
-        "preferences": preferences
-        and {
-            "email_lab_reminders": preferences.email_lab_reminders,
-            "email_dose_reminders": preferences.email_dose_reminders,
-        },
         "reminders": [
-            {
-                "reason": reminder.reason,
-                "due_date": reminder.due_date,
-                "sent_at": reminder.sent_at,
-            }
-            for reminder in reminders
+            {"reason": r.reason, "due_date": r.due_date, "sent_at": r.sent_at} for r in reminders
         ],
     }
-    response = HttpResponse(
-        json.dumps(data, cls=DjangoJSONEncoder, indent=2), content_type="application/json"
-    )
-    response["Content-Disposition"] = 'attachment; filename="my-kineret-portal-data.json"'
-    return response

@@ -7,7 +7,6 @@ import re
 import uuid
 from typing import Any
 
-from django.contrib.auth.decorators import login_required
 from django.db import IntegrityError, transaction
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
@@ -17,33 +16,32 @@ from icalendar import Calendar, Event
 
 from portal.http import PortalRequest, SignedInRequest
 
-from ..access import get_result_for_user, with_therapy
+from ..access import get_result_for_request, therapies_for, with_patient
 from ..charts import trend_chart
 from ..forms import ALREADY_RECORDED, LabResultForm
-from ..models import LabResult, PatientPreferences, Therapy, describe_days
+from ..models import LabDue, LabResult, Patient, PatientPreferences, Therapy, describe_days
 from ..services import record_lab_result
 
 TOKEN_PATTERN = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
 
 def _labs_context(
-    therapy: Therapy, results: list[LabResult], form: LabResultForm
+    patient: Patient, therapies: list[Therapy], results: list[LabResult], form: LabResultForm
 ) -> dict[str, Any]:
-    today = therapy.today()
-    dues = therapy.lab_due_dates(results)
+    today = patient.today()
     groups: dict[str, list[dict[str, Any]]] = {
         "overdue": [],
         "soon": [],
         "upcoming": [],
         "done": [],
     }
-    for due in dues:
+    for due in _dues(therapies, results):
         groups[due.state(today)].append({"due": due, "words": describe_days(due.due_date, today)})
-    rules = list(therapy.medicine.lab_rules.all())
+    rules = [rule for therapy in therapies for rule in therapy.medicine.lab_rules.all()]
     rule = rules[0] if rules else None
     threshold = rule.review_below if rule else None
     return {
-        "therapy": therapy,
+        "patient": patient,
         "groups": groups,
         "results": results,
         "chart": trend_chart([r for r in results if rule and r.rule_id == rule.pk], threshold),
@@ -52,17 +50,24 @@ def _labs_context(
     }
 
 
+def _dues(therapies: list[Therapy], results: list[LabResult]) -> list[LabDue]:
+    """The scheduled tests of every therapy the patient has had, earliest first."""
+    dues = [due for therapy in therapies for due in therapy.lab_due_dates(results)]
+    return sorted(dues, key=lambda due: (due.due_date, due.rule.pk))
+
+
 @require_http_methods(["GET", "POST"])
-@with_therapy
-def labs(request: SignedInRequest, therapy: Therapy) -> HttpResponse:
-    results = list(LabResult.objects.for_patient(request.user).select_related("rule"))
-    dues = therapy.lab_due_dates(results)
+@with_patient
+def labs(request: SignedInRequest, patient: Patient) -> HttpResponse:
+    therapies = therapies_for(patient)
+    results = list(LabResult.objects.for_patient(patient).select_related("rule"))
+    dues = _dues(therapies, results)
     if request.method == "POST":
-        form = LabResultForm(request.POST, dues=dues, today=therapy.today())
+        form = LabResultForm(request.POST, dues=dues, today=patient.today())
         if form.is_valid():
             try:
                 with transaction.atomic():
-                    result = record_lab_result(request.user, form)
+                    result = record_lab_result(patient, form, entered_by=request.user)
             except IntegrityError:
                 form.add_error("due", ALREADY_RECORDED)
             else:
@@ -73,37 +78,40 @@ def labs(request: SignedInRequest, therapy: Therapy) -> HttpResponse:
         form = LabResultForm(
             dues=dues, initial={"due": initial_due, "unit": LabResult.Unit.CELLS_PER_UL}
         )
-    return render(request, "tracking/labs.html", _labs_context(therapy, results, form))
+    return render(request, "tracking/labs.html", _labs_context(patient, therapies, results, form))
 
 
 @require_GET
-@login_required
-def lab_result(request: SignedInRequest, uuid: uuid.UUID) -> HttpResponse:
-    result = get_result_for_user(request, uuid)
-    return render(request, "tracking/lab_result.html", {"result": result})
+@with_patient
+def lab_result(request: SignedInRequest, patient: Patient, uuid: uuid.UUID) -> HttpResponse:
+    result = get_result_for_request(request, uuid)
+    return render(request, "tracking/lab_result.html", {"result": result, "patient": patient})
 
 
 @require_GET
 def lab_calendar(request: PortalRequest, token: str) -> HttpResponse:
-    """A private feed: the token is the only key, so a wrong one is a plain 404."""
+    """A private feed: the token is the only key, so a wrong one is a plain 404.
+
+    It holds the tests still to do of every patient the account acts for.
+    """
     # Only URL-safe tokens are ever issued; anything else (a NUL byte makes PostgreSQL
     # raise) is a 404 without asking the database.
     if not TOKEN_PATTERN.fullmatch(token):
         raise Http404
     preferences = (
-        PatientPreferences.objects.filter(calendar_token=token).select_related("patient").first()
+        PatientPreferences.objects.filter(calendar_token=token).select_related("account").first()
     )
     if preferences is None:
         raise Http404
-    therapy = Therapy.objects.for_patient(preferences.patient).select_related("medicine").first()
     calendar = Calendar()
     # Neutral names: a shared or synced calendar should not reveal the medicine.
     calendar.add("prodid", "-//Patient portal//blood tests//EN")
     calendar.add("version", "2.0")
     calendar.add("x-wr-calname", "Blood tests")
-    if therapy is not None:
-        results = list(LabResult.objects.for_patient(preferences.patient))
-        for due in therapy.lab_due_dates(results):
+    for patient in Patient.objects.for_account(preferences.account):
+        therapies = therapies_for(patient)
+        results = list(LabResult.objects.for_patient(patient))
+        for due in _dues(therapies, results):
             if due.result is not None:
                 continue
             event = Event()
@@ -112,7 +120,7 @@ def lab_calendar(request: PortalRequest, token: str) -> HttpResponse:
             event.add("dtstart", due.due_date)
             event.add("dtend", due.due_date + datetime.timedelta(days=1))
             event.add("dtstamp", timezone.now())
-            event.add("uid", f"{preferences.pk}-{due.rule.pk}-{due.month}@patient-portal")
+            event.add("uid", f"{patient.uuid}-{due.rule.pk}-{due.month}@patient-portal")
             calendar.add_component(event)
     response = HttpResponse(calendar.to_ical(), content_type="text/calendar; charset=utf-8")
     response["Content-Disposition"] = 'inline; filename="blood-tests.ics"'

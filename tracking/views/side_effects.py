@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import uuid
 
-from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db import IntegrityError
 from django.http import HttpResponse
@@ -15,9 +14,22 @@ from django.views.decorators.vary import vary_on_headers
 from monographs.models import SideEffect
 from portal.http import SignedInRequest
 
-from ..access import get_dose_for_user, get_report_for_user, with_therapy
-from ..forms import SideEffectReportForm
-from ..models import SideEffectReport, SideEffectReportItem, Therapy, prompt_side_effects
+from ..access import (
+    get_dose_for_request,
+    get_report_for_request,
+    patient_redirect,
+    therapies_for,
+    with_patient,
+)
+from ..forms import SideEffectReportForm, Wording
+from ..models import (
+    DoseLog,
+    Patient,
+    SideEffectReport,
+    SideEffectReportItem,
+    Therapy,
+    prompt_side_effects,
+)
 from ..services import Answer, is_same_answer, report_side_effects
 
 Severity = SideEffectReportItem.Severity
@@ -25,34 +37,54 @@ Severity = SideEffectReportItem.Severity
 Urgency = SideEffect.Urgency
 
 
+def _prompt_therapy(
+    request: SignedInRequest, patient: Patient, dose: DoseLog | None
+) -> Therapy | None:
+    """The medicine whose checklist is asked: the dose's, the one chosen, or the only one."""
+    therapies = therapies_for(patient)
+    if dose is not None:
+        return next((t for t in therapies if t.pk == dose.therapy_id), None)
+    raw = request.POST.get("therapy") or request.GET.get("therapy")
+    if raw:
+        return next((t for t in therapies if str(t.uuid) == raw), None)
+    today = patient.today()
+    current = [t for t in therapies if t.is_active_on(today)] or therapies
+    return current[0] if current else None
+
+
 @require_http_methods(["GET", "POST"])
 @vary_on_headers("HX-Request")
-@with_therapy
-def side_effect_new(request: SignedInRequest, therapy: Therapy) -> HttpResponse:
+@with_patient
+def side_effect_new(request: SignedInRequest, patient: Patient) -> HttpResponse:
+    raw_dose = request.POST.get("dose") if request.method == "POST" else request.GET.get("dose")
+    dose_uuid = _uuid_or_none(raw_dose)
+    dose = get_dose_for_request(request, dose_uuid) if dose_uuid else None
+    therapy = _prompt_therapy(request, patient, dose)
+    if therapy is None:
+        return patient_redirect(request, "tracking:therapy-new")
     medicine = therapy.medicine
     effects = prompt_side_effects(medicine)
     if request.method == "POST":
-        form = SideEffectReportForm(request.POST, side_effects=effects, today=therapy.today())
+        form = SideEffectReportForm(request.POST, side_effects=effects, today=patient.today())
         none_reported = "none" in request.POST
         if none_reported or form.is_valid():
             if none_reported:
-                dose_uuid = _uuid_or_none(request.POST.get("dose"))
                 chosen, other = [], ""
             else:
-                dose_uuid = form.cleaned_data.get("dose")
                 chosen, other = form.chosen(), form.cleaned_data.get("other", "")
-            dose = get_dose_for_user(request, dose_uuid) if dose_uuid else None
             answer: Answer = {"chosen": chosen, "other": other, "none_reported": none_reported}
             try:
-                report = report_side_effects(request.user, dose=dose, **answer)
+                report = report_side_effects(patient, entered_by=request.user, dose=dose, **answer)
             except IntegrityError:
-                existing = SideEffectReport.objects.for_patient(request.user).get(dose=dose)
+                existing = SideEffectReport.objects.for_patient(patient).get(dose=dose)
                 if is_same_answer(existing, **answer):
                     report = existing  # a double tap: show the answer already saved
                 else:
                     # A different answer about the same dose (an emergency after "none")
                     # must never be lost: keep it as a report of its own.
-                    report = report_side_effects(request.user, dose=None, **answer)
+                    report = report_side_effects(
+                        patient, entered_by=request.user, dose=None, **answer
+                    )
             if request.htmx:
                 # Urgent advice goes to the top of the page (an out-of-band swap), and
                 # the checklist becomes a short note that the report was saved.
@@ -61,13 +93,12 @@ def side_effect_new(request: SignedInRequest, therapy: Therapy) -> HttpResponse:
                 )
             return redirect(report)
     else:
-        form = SideEffectReportForm(
-            side_effects=effects, initial={"dose": request.GET.get("dose")}
-        )
+        form = SideEffectReportForm(side_effects=effects, initial={"dose": raw_dose})
     template = "tracking/side_effect_form.html"
     if request.htmx:
         template += "#prompt"
-    return render(request, template, {"form": form, "medicine": medicine})
+    context = {"form": form, "medicine": medicine, "therapy": therapy, "patient": patient}
+    return render(request, template, context)
 
 
 def _uuid_or_none(raw: str | None) -> uuid.UUID | None:
@@ -78,20 +109,23 @@ def _uuid_or_none(raw: str | None) -> uuid.UUID | None:
 
 
 @require_GET
-@login_required
-def side_effect_detail(request: SignedInRequest, uuid: uuid.UUID) -> HttpResponse:
-    report = get_report_for_user(request, uuid)
+@with_patient
+def side_effect_detail(
+    request: SignedInRequest, patient: Patient, uuid: uuid.UUID
+) -> HttpResponse:
+    report = get_report_for_request(request, uuid)
     items = report.items.select_related("side_effect")
     return render(request, "tracking/side_effect_detail.html", {"report": report, "items": items})
 
 
 @require_GET
-@login_required
-def side_effect_list(request: SignedInRequest) -> HttpResponse:
+@with_patient
+def side_effect_list(request: SignedInRequest, patient: Patient) -> HttpResponse:
     reports = (
-        SideEffectReport.objects.for_patient(request.user)
-        .select_related("dose")
+        SideEffectReport.objects.for_patient(patient)
+        .select_related("dose", "entered_by")
         .prefetch_related("items__side_effect")
     )
     page = Paginator(reports, 20).get_page(request.GET.get("page"))
-    return render(request, "tracking/side_effect_list.html", {"page": page})
+    context = {"page": page, "patient": patient, "wording": Wording(patient, request.care)}
+    return render(request, "tracking/side_effect_list.html", context)

@@ -11,51 +11,60 @@ from django.views.decorators.http import require_GET
 
 from portal.http import SignedInRequest
 
-from ..access import with_therapy
+from ..access import therapies_for, with_patient
 from ..charts import trend_chart
 from ..models import (
-    DayStatus,
+    Adherence,
     DoseLog,
     LabResult,
+    Patient,
     SideEffectReport,
-    Therapy,
-    adherence_percent,
-    day_statuses,
+    SlotStatus,
+    slots_between,
 )
 
 SUMMARY_DAYS = 90
 
 
 @require_GET
-@with_therapy
-def summary(request: SignedInRequest, therapy: Therapy) -> HttpResponse:
-    today = therapy.today()
+@with_patient
+def summary(request: SignedInRequest, patient: Patient) -> HttpResponse:
+    today = patient.today()
     first = today - datetime.timedelta(days=SUMMARY_DAYS - 1)
-    doses = DoseLog.objects.for_patient(request.user).between(first, today)
-    statuses = day_statuses(therapy, first, today, doses.status_by_day())
-    counts = Counter(status for _, status in statuses)
-    sites = Counter(dose.site.name for dose in doses.taken().select_related("site") if dose.site)
+    therapies = [
+        t
+        for t in therapies_for(patient)
+        if t.start_date <= today and (t.end_date is None or t.end_date >= first)
+    ]
+    doses = list(DoseLog.objects.for_patient(patient).between(first, today).select_related("site"))
+    slots = slots_between(therapies, first, today, doses)
+    counts = Counter(slot.status for slot in slots)
+    sites = Counter(dose.site.name for dose in doses if dose.is_taken and dose.site)
     reports = (
-        SideEffectReport.objects.for_patient(request.user)
+        SideEffectReport.objects.for_patient(patient)
         .filter(created_at__date__gte=first)
         .prefetch_related("items__side_effect")
     )
     results = list(
-        LabResult.objects.for_patient(request.user)
+        LabResult.objects.for_patient(patient)
         .filter(taken_on__gte=first)
         .select_related("rule")
         .order_by("taken_on")
     )
-    rule = therapy.medicine.lab_rules.first()
+    rules = [rule for therapy in therapies for rule in therapy.medicine.lab_rules.all()]
+    rule = rules[0] if rules else None
     context = {
-        "therapy": therapy,
+        "patient": patient,
+        "therapies": therapies,
+        "weight": patient.latest_weight(),
         "first": first,
         "today": today,
         "days": SUMMARY_DAYS,
-        "taken": counts[DayStatus.TAKEN],
-        "skipped": counts[DayStatus.SKIPPED],
-        "missed": counts[DayStatus.MISSED],
-        "adherence": adherence_percent(statuses),
+        "taken": counts[SlotStatus.TAKEN],
+        "skipped": counts[SlotStatus.SKIPPED],
+        "missed": counts[SlotStatus.MISSED],
+        "not_given": [s for s in slots if s.status in (SlotStatus.MISSED, SlotStatus.SKIPPED)],
+        "adherence": Adherence.of(slots),
         "sites": sites.most_common(),
         "reports": reports,
         "results": results,

@@ -1,32 +1,126 @@
-"""Setting up and correcting a therapy."""
+"""Who the medicines are for, their therapies and schedules, and their weight."""
 
 from __future__ import annotations
 
+import uuid
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.db import transaction
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods
 
 from portal.http import SignedInRequest
 
-from ..forms import TherapyForm
-from ..models import (
-    Therapy,
+from ..access import (
+    SESSION_KEY,
+    get_therapy_for_request,
+    patient_redirect,
+    therapies_for,
+    with_patient,
 )
+from ..forms import PatientForm, TherapyForm, WeightForm, Wording
+from ..models import Patient, Therapy
+from ..services import record_weight, set_up_patient
+
+WEIGHT_NEEDED = "This regimen is dosed by body weight: enter the weight in kg."
 
 
 @require_http_methods(["GET", "POST"])
 @login_required
-def therapy_edit(request: SignedInRequest) -> HttpResponse:
-    therapy = Therapy.objects.for_patient(request.user).first()
-    instance = therapy or Therapy(patient=request.user)
+def setup(request: SignedInRequest) -> HttpResponse:
+    """First sign-in (or "add a person"): who it is for, and their first medicine."""
     if request.method == "POST":
-        form = TherapyForm(request.POST, instance=instance)
-        if form.is_valid():
-            form.save()
-            messages.success(request, "Your therapy is saved.")
-            return redirect("tracking:dashboard")
+        person = PatientForm(request.POST)
+        therapy_form = TherapyForm(request.POST, instance=Therapy())
+        if person.is_valid() and therapy_form.is_valid():
+            regimen = therapy_form.cleaned_data["regimen"]
+            if regimen.is_weight_based and person.cleaned_data["weight_kg"] is None:
+                person.add_error("weight_kg", WEIGHT_NEEDED)
+            else:
+                with transaction.atomic():
+                    patient = set_up_patient(
+                        request.user,
+                        role=person.role,
+                        name=person.cleaned_data["name"],
+                        date_of_birth=person.cleaned_data["date_of_birth"],
+                        time_zone=person.cleaned_data["time_zone"],
+                        weight_kg=person.cleaned_data["weight_kg"],
+                    )
+                    therapy_form.instance.patient = patient
+                    therapy_form.save()
+                request.session[SESSION_KEY] = str(patient.uuid)
+                messages.success(request, f"{patient.name}’s medicine is set up.")
+                return redirect(patient)
     else:
-        form = TherapyForm(instance=instance, initial={} if therapy else {"time_zone": ""})
-    return render(request, "tracking/therapy.html", {"form": form, "is_new": therapy is None})
+        person = PatientForm(initial={"name": request.user.display_name, "time_zone": ""})
+        therapy_form = TherapyForm(instance=Therapy())
+    return render(
+        request,
+        "tracking/setup.html",
+        {"person": person, "form": therapy_form, "first": not request.care_list},
+    )
+
+
+@require_GET
+@with_patient
+def therapy_list(request: SignedInRequest, patient: Patient) -> HttpResponse:
+    today = patient.today()
+    therapies = therapies_for(patient)
+    context = {
+        "patient": patient,
+        "wording": Wording(patient, request.care),
+        "current": [t for t in therapies if t.end_date is None or t.end_date >= today],
+        "ended": [t for t in therapies if t.end_date is not None and t.end_date < today],
+        "weight": patient.latest_weight(),
+    }
+    return render(request, "tracking/therapy_list.html", context)
+
+
+def _therapy_form_page(
+    request: SignedInRequest, patient: Patient, therapy: Therapy, *, is_new: bool
+) -> HttpResponse:
+    if request.method == "POST":
+        form = TherapyForm(request.POST, instance=therapy)
+        if form.is_valid():
+            regimen = form.cleaned_data["regimen"]
+            if regimen.is_weight_based and patient.latest_weight() is None:
+                form.add_error("regimen", WEIGHT_NEEDED + " Enter a weight first.")
+            else:
+                form.save()
+                messages.success(request, "The therapy is saved.")
+                return patient_redirect(request, "tracking:therapy-list")
+    else:
+        form = TherapyForm(instance=therapy)
+    context = {"patient": patient, "form": form, "therapy": therapy, "is_new": is_new}
+    return render(request, "tracking/therapy.html", context)
+
+
+@require_http_methods(["GET", "POST"])
+@with_patient
+def therapy_new(request: SignedInRequest, patient: Patient) -> HttpResponse:
+    therapies_for(patient)  # fetches the weights the form's checks read
+    return _therapy_form_page(request, patient, Therapy(patient=patient), is_new=True)
+
+
+@require_http_methods(["GET", "POST"])
+@with_patient
+def therapy_edit(request: SignedInRequest, patient: Patient, uuid: uuid.UUID) -> HttpResponse:
+    therapy = get_therapy_for_request(request, uuid)
+    return _therapy_form_page(request, patient, therapy, is_new=False)
+
+
+@require_http_methods(["GET", "POST"])
+@with_patient
+def weight_new(request: SignedInRequest, patient: Patient) -> HttpResponse:
+    if request.method == "POST":
+        form = WeightForm(request.POST)
+        if form.is_valid():
+            record_weight(patient, form.cleaned_data["weight_kg"], entered_by=request.user)
+            messages.success(request, "The weight is saved. Doses by weight use it from today on.")
+            return patient_redirect(request, "tracking:dashboard")
+    else:
+        form = WeightForm()
+    context = {"patient": patient, "form": form, "latest": patient.latest_weight()}
+    return render(request, "tracking/weight_form.html", context)

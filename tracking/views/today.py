@@ -1,4 +1,4 @@
-"""Today: the dashboard and the one-tap log."""
+"""Today: each dose slot of each therapy, the one-tap log, and the cards around them."""
 
 from __future__ import annotations
 
@@ -9,75 +9,116 @@ from typing import Any
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
 
 from portal.http import SignedInRequest
 
-from ..access import with_therapy
-from ..forms import DoseForm, SideEffectReportForm
+from ..access import patient_redirect, therapies_for, with_patient
+from ..forms import DoseForm, SideEffectReportForm, Wording
 from ..models import (
+    Adherence,
     DayStatus,
     DoseLog,
     LabResult,
+    Patient,
     SideEffectReport,
+    Slot,
+    SlotStatus,
     Therapy,
-    adherence_percent,
-    day_statuses,
+    days_between,
     describe_days,
     prompt_side_effects,
+    slots_between,
 )
 from ..services import SecondDoseNeedsConfirmation, record_dose
 
 STRIP_DAYS = 14
-
 ADHERENCE_DAYS = 30
+OPEN = (SlotStatus.DUE, SlotStatus.MISSED, SlotStatus.LATER)
 
 
-def _today_context(therapy: Therapy) -> dict[str, Any]:
-    """Everything the dashboard's cards show, in a fixed number of queries."""
-    today = therapy.today()
-    logs = DoseLog.objects.for_patient(therapy.patient)
-    sites = therapy.usable_sites()
-    suggested = therapy.suggest_site(logs.last_use_by_site(), sites)
+def _today_context(request: SignedInRequest, patient: Patient) -> dict[str, Any]:
+    """Everything the Today card and the strip show, in a fixed number of queries."""
+    today = patient.today()
+    therapies = therapies_for(patient)
+    active = [therapy for therapy in therapies if therapy.is_active_on(today)]
     first = today - datetime.timedelta(days=ADHERENCE_DAYS - 1)
-    statuses = day_statuses(therapy, first, today, logs.between(first, today).status_by_day())
-    todays = list(logs.on_day(today).select_related("site").order_by("taken_at"))
-    taken_today = [dose for dose in todays if dose.is_taken]
+    doses = list(
+        DoseLog.objects.for_patient(patient)
+        .between(first, today)
+        .select_related("site", "entered_by")
+    )
+    slots = slots_between(active, first, today, doses)
+    todays = [slot for slot in slots if slot.day == today]
+    # The next dose to give comes first; those already logged follow, in time order.
+    todays.sort(key=lambda slot: (slot.status not in OPEN, slot.time))
+    suggested = {therapy.pk: _suggested_site(therapy) for therapy in active}
+    days = days_between(active, first, today, doses)
+    taken_today = [dose for dose in doses if dose.local_date == today and dose.is_taken]
+    latest = max(taken_today, key=lambda dose: dose.taken_at, default=None)
     return {
-        "prompt_form": _side_effect_prompt(therapy, taken_today[-1] if taken_today else None),
-        "therapy": therapy,
+        "patient": patient,
+        "wording": Wording(patient, request.care),
+        "therapies": active,
         "today": today,
-        "todays_doses": todays,
-        "today_status": statuses[-1][1],
-        "is_dose_day": therapy.is_dose_day(today),
-        "suggested_site": suggested,
-        "strip": statuses[-STRIP_DAYS:],
-        "adherence": adherence_percent(statuses),
+        "slots": [
+            {
+                "slot": slot,
+                "site": suggested.get(slot.therapy.pk),
+                "dose_mg": slot.therapy.dose_mg,
+                # One per form: a double tap on one button cannot log two doses.
+                "submission_id": uuid.uuid4(),
+            }
+            for slot in todays
+        ],
+        "next_slot": next((slot for slot in todays if slot.status in OPEN), None),
+        "prompt_form": _side_effect_prompt(latest, active),
+        "weight_needed": [t for t in active if t.needs_new_weight(today)],
+        "strip": days[-STRIP_DAYS:],
+        "adherence": Adherence.of(slots),
         "adherence_days": ADHERENCE_DAYS,
-        "can_quick_log": suggested is not None and len(taken_today) < therapy.doses_per_day,
-        "quick_submission_id": uuid.uuid4(),
         "DayStatus": DayStatus,
+        "SlotStatus": SlotStatus,
     }
 
 
-def _side_effect_prompt(therapy: Therapy, dose: DoseLog | None) -> SideEffectReportForm | None:
-    """After a dose is logged, ask about side effects until the patient answers."""
+def _suggested_site(therapy: Therapy) -> Any:
+    if not therapy.is_injected:
+        return None
+    last_used = DoseLog.objects.filter(therapy__medicine=therapy.medicine, patient=therapy.patient)
+    return therapy.suggest_site(last_used.last_use_by_site())
+
+
+def _side_effect_prompt(
+    dose: DoseLog | None, therapies: list[Therapy]
+) -> SideEffectReportForm | None:
+    """After a dose is logged, ask about its medicine's side effects until answered."""
     if dose is None or SideEffectReport.objects.filter(dose=dose).exists():
         return None
+    therapy = next((t for t in therapies if t.pk == dose.therapy_id), None)
+    if therapy is None:
+        return None
     effects = prompt_side_effects(therapy.medicine)
+    if not effects:
+        return None
     return SideEffectReportForm(side_effects=effects, initial={"dose": dose.uuid})
 
 
-def _safety_context(therapy: Therapy) -> dict[str, Any]:
+def _safety_context(patient: Patient, therapies: list[Therapy]) -> dict[str, Any]:
     """The side-effect and blood-test cards of the full dashboard page."""
-    today = therapy.today()
-    results = list(LabResult.objects.for_patient(therapy.patient))
-    open_dues = [due for due in therapy.lab_due_dates(results) if due.result is None]
+    today = patient.today()
+    results = list(LabResult.objects.for_patient(patient))
+    open_dues = [
+        due
+        for therapy in therapies
+        for due in therapy.lab_due_dates(results)
+        if due.result is None
+    ]
     next_due = min(open_dues, key=lambda due: due.due_date, default=None)
-    reports = SideEffectReport.objects.for_patient(therapy.patient)
+    reports = SideEffectReport.objects.for_patient(patient)
     return {
         "next_lab": next_due,
         "next_lab_words": describe_days(next_due.due_date, today) if next_due else "",
@@ -89,52 +130,84 @@ def _safety_context(therapy: Therapy) -> dict[str, Any]:
 
 @require_GET
 @vary_on_headers("HX-Request")
-@with_therapy
-def dashboard(request: SignedInRequest, therapy: Therapy) -> HttpResponse:
-    context = _today_context(therapy)
+@with_patient
+def dashboard(request: SignedInRequest, patient: Patient) -> HttpResponse:
+    context = _today_context(request, patient)
     if request.htmx:
         return render(request, "tracking/dashboard.html#today-card", context)
-    context.update(_safety_context(therapy))
+    if not context["therapies"]:
+        messages.info(request, "Nothing is scheduled today. Add a medicine to start.")
+    context.update(_safety_context(patient, context["therapies"]))
     return render(request, "tracking/dashboard.html", context)
+
+
+def _open_slot(patient: Patient, therapy_uuid: str, key: str) -> tuple[Therapy, Slot] | None:
+    """The slot a one-tap form names: a slot of today, or yesterday, of the patient's."""
+    today = patient.today()
+    for therapy in therapies_for(patient):
+        if str(therapy.uuid) != therapy_uuid:
+            continue
+        doses = list(
+            DoseLog.objects.filter(therapy=therapy).between(
+                today - datetime.timedelta(days=1), today
+            )
+        )
+        for slot in slots_between([therapy], today - datetime.timedelta(days=1), today, doses):
+            if slot.key == key:
+                return therapy, slot
+    return None
 
 
 @require_POST
 @vary_on_headers("HX-Request")
-@with_therapy
-def dose_quick(request: SignedInRequest, therapy: Therapy) -> HttpResponse:
-    """One tap: today's dose now, at the prescribed dose and the suggested site."""
-    logs = DoseLog.objects.for_patient(therapy.patient)
-    site = therapy.suggest_site(logs.last_use_by_site())
-    form = DoseForm(
-        {
-            "status": DoseLog.Status.TAKEN,
-            "taken_at": timezone.localtime(timezone.now()).strftime("%Y-%m-%dT%H:%M"),
-            "dose_mg": str(therapy.dose_mg),
-            "site": site.pk if site else "",
-            "helper_injecting": "on" if therapy.someone_else_injects else "",
-            "submission_id": request.POST.get("submission_id", ""),
-        },
-        therapy=therapy,
-    )
+@with_patient
+def dose_quick(request: SignedInRequest, patient: Patient) -> HttpResponse:
+    """One tap: this slot's dose now, at the prescribed dose and the suggested site."""
+    found = _open_slot(patient, request.POST.get("therapy", ""), request.POST.get("slot", ""))
     problem = ""
-    if form.is_valid():
-        try:
-            dose = record_dose(
-                therapy, form.entry(), submission_id=form.cleaned_data["submission_id"]
-            )
-        except SecondDoseNeedsConfirmation as error:
-            problem = error.messages[0]
-        except ValidationError as error:
-            problem = " ".join(error.messages)
+    dose: DoseLog | None = None
+    if found is None:
+        problem = "That dose is no longer on the list. Reload the page and try again."
     else:
-        problem = " ".join(str(e) for errors in form.errors.values() for e in errors)
+        therapy, slot = found
+        site = _suggested_site(therapy)
+        form = DoseForm(
+            {
+                "status": DoseLog.Status.TAKEN,
+                "slot": slot.key,
+                "taken_at": timezone.localtime(timezone.now()).strftime("%Y-%m-%dT%H:%M"),
+                "dose_mg": str(therapy.dose_mg_on(slot.day) or ""),
+                "site": site.pk if site else "",
+                "helper_injecting": "on" if therapy.someone_else_injects else "",
+                "submission_id": request.POST.get("submission_id", ""),
+                # A one-tap log at a time that happened twice is the later one: it is now.
+                "clock_change": "second",
+            },
+            therapy=therapy,
+            slots=[slot],
+            wording=Wording(patient, request.care),
+        )
+        if form.is_valid():
+            try:
+                dose = record_dose(
+                    therapy,
+                    form.entry(),
+                    entered_by=request.user,
+                    submission_id=form.cleaned_data["submission_id"],
+                )
+            except SecondDoseNeedsConfirmation as error:
+                problem = error.messages[0]
+            except ValidationError as error:
+                problem = " ".join(error.messages)
+        else:
+            problem = " ".join(str(e) for errors in form.errors.values() for e in errors)
     if not request.htmx:
-        if problem:
+        if dose is None:
             messages.error(request, problem)
-            return redirect("tracking:dose-new")
+            return patient_redirect(request, "tracking:dose-new")
         messages.success(request, dose.logged_message())
-        return redirect("tracking:dashboard")
-    context = _today_context(therapy)
+        return patient_redirect(request, "tracking:dashboard")
+    context = _today_context(request, patient)
     context["quick_problem"] = problem
-    context["just_logged"] = not problem
+    context["just_logged"] = dose is not None
     return render(request, "tracking/dashboard.html#quick-logged", context)
