@@ -21,7 +21,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django_htmx.http import HttpResponseClientRedirect
 
-from portal.http import SignedInRequest
+from portal.http import PortalRequest, SignedInRequest
 from portal.models import User
 
 from .models import (
@@ -68,15 +68,15 @@ class PatientMiddleware:
 
     def process_view(
         self,
-        request: HttpRequest,
+        request: PortalRequest,
         view: Callable[..., HttpResponseBase],
         args: tuple[object, ...],
         kwargs: dict[str, object],
     ) -> None:
         wanted = kwargs.pop("patient_uuid", None)
-        request.patient = None  # type: ignore[attr-defined]
-        request.care = None  # type: ignore[attr-defined]
-        request.care_list = []  # type: ignore[attr-defined]
+        request.patient = None
+        request.care = None
+        request.care_list = []
         if not request.user.is_authenticated:
             return
         care_list = care_of(request.user)
@@ -85,15 +85,16 @@ class PatientMiddleware:
             care = by_uuid.get(str(wanted))
             if care is None:
                 raise Http404
-            request.session[SESSION_KEY] = str(wanted)
+            if request.session.get(SESSION_KEY) != str(wanted):
+                request.session[SESSION_KEY] = str(wanted)
         else:
             last = request.session.get(SESSION_KEY)
             care = by_uuid.get(last) if last else None
             care = care or (care_list[0] if care_list else None)
-        request.care_list = care_list  # type: ignore[attr-defined]
+        request.care_list = care_list
         if care is not None:
-            request.care = care  # type: ignore[attr-defined]
-            request.patient = care.patient  # type: ignore[attr-defined]
+            request.care = care
+            request.patient = care.patient
             timezone.activate(care.patient.zone)
 
 

@@ -37,8 +37,8 @@ def _labs_context(
     }
     for due in _dues(therapies, results):
         groups[due.state(today)].append({"due": due, "words": describe_days(due.due_date, today)})
-    rules = [rule for therapy in therapies for rule in therapy.medicine.lab_rules.all()]
-    rule = rules[0] if rules else None
+    ruled = [(rule, therapy) for therapy in therapies for rule in therapy.medicine.lab_rules.all()]
+    rule, rule_therapy = ruled[0] if ruled else (None, None)
     threshold = rule.review_below if rule else None
     return {
         "patient": patient,
@@ -46,6 +46,7 @@ def _labs_context(
         "results": results,
         "chart": trend_chart([r for r in results if rule and r.rule_id == rule.pk], threshold),
         "rule": rule,
+        "rule_therapy": rule_therapy,
         "form": form,
     }
 

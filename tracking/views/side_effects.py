@@ -97,7 +97,13 @@ def side_effect_new(request: SignedInRequest, patient: Patient) -> HttpResponse:
     template = "tracking/side_effect_form.html"
     if request.htmx:
         template += "#prompt"
-    context = {"form": form, "medicine": medicine, "therapy": therapy, "patient": patient}
+    context = {
+        "form": form,
+        "medicine": medicine,
+        "therapy": therapy,
+        "patient": patient,
+        "wording": Wording(patient, request.care),
+    }
     return render(request, template, context)
 
 
