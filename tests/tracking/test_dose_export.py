@@ -10,9 +10,8 @@ from django.http import StreamingHttpResponse
 from django.test import Client
 
 from monographs.models import InjectionSite
+from tests.world import BulkDoses, LogDose, new_york
 from tracking.models import Therapy
-
-from .conftest import BulkDoses, LogDose, new_york
 
 URL = "/doses/export.csv"
 Area = InjectionSite.BodyArea

@@ -7,14 +7,23 @@ import uuid
 from decimal import Decimal
 
 import pytest
+from bs4 import Tag
 from django.test import Client
 
 from monographs.models import InjectionSite
 from portal.models import User
+from tests.pages import (
+    SECOND_DOSE,
+    Markup,
+    attr,
+    over_max,
+    select,
+    strip_statuses,
+    top_elements,
+    words,
+)
+from tests.world import LogDose, MakeTherapy, new_york
 from tracking.models import DoseLog, Therapy
-
-from .conftest import LogDose, MakeTherapy, new_york
-from .pages import SECOND_DOSE, over_max, text
 
 URL = "/doses/quick/"
 Area = InjectionSite.BodyArea
@@ -25,15 +34,17 @@ def _submission() -> dict[str, str]:
     return {"submission_id": str(uuid.uuid4())}
 
 
-def _card(html: str) -> str:
-    """The response is the #today-card section, then the 14-day card out of band."""
-    html = html.strip()
-    assert html.startswith('<section id="today-card"'), html[:200]
-    assert "<html" not in html
-    card, separator, recent = html.partition('<section id="recent-card"')
-    assert separator, "the 14-day card must come with the today card"
-    assert 'hx-swap-oob="true"' in recent.split(">", 1)[0]
-    return card.strip()
+def _cards(response: Markup) -> tuple[Tag, Tag]:
+    """The answer is the #today-card section, then the 14-day card out of band."""
+    [card, recent] = top_elements(response)  # not a whole page
+    assert (card.name, card.get("id")) == ("section", "today-card")
+    assert (recent.name, recent.get("id")) == ("section", "recent-card")
+    assert attr(recent, "hx-swap-oob") == "true"
+    return card, recent
+
+
+def _card(response: Markup) -> Tag:
+    return _cards(response)[0]
 
 
 def test_htmx_one_tap_brings_the_14_day_strip_up_to_date(
@@ -41,9 +52,8 @@ def test_htmx_one_tap_brings_the_14_day_strip_up_to_date(
 ) -> None:
     response = alice_client.post(URL, _submission(), **HTMX)
 
-    recent = response.content.decode().partition('<section id="recent-card"')[2]
-    days = recent.split('class="strip__day strip__day--')[1:]
-    assert days[-1].startswith("taken")
+    _, recent = _cards(response)
+    assert strip_statuses(recent)[-1] == (18, "taken")
 
 
 def test_one_tap_logs_the_prescribed_dose_now_at_the_suggested_site(
@@ -61,9 +71,9 @@ def test_one_tap_logs_the_prescribed_dose_now_at_the_suggested_site(
     assert dose.dose_mg == Decimal("100")
     assert dose.site == sites[Area.LEFT_THIGH]
     assert dose.history.get().history_user == alice
-    dashboard = text(alice_client.get("/"))
+    dashboard = words(alice_client.get("/"))
     assert "Dose logged: 100 mg at 10:00 AM, Front of left thigh." in dashboard
-    assert "Taken</span> at 10:00 AM: 100 mg, Front of left thigh" in dashboard
+    assert "Taken at 10:00 AM: 100 mg, Front of left thigh" in dashboard
 
 
 def test_one_tap_with_htmx_answers_with_the_updated_today_card(
@@ -72,11 +82,11 @@ def test_one_tap_with_htmx_answers_with_the_updated_today_card(
     response = alice_client.post(URL, _submission(), **HTMX)
 
     assert response.status_code == 200
-    html = _card(text(response))
-    assert "Your dose is logged. Thank you." in html
-    assert "Taken</span> at 10:00 AM: 100 mg, Front of left thigh" in html
-    assert "Next injection site: <strong>Front of right thigh</strong>" in html
-    assert 'action="/doses/quick/"' not in html  # today's once-daily dose is in
+    card = _card(response)
+    assert "Your dose is logged. Thank you." in words(card)
+    assert "Taken at 10:00 AM: 100 mg, Front of left thigh" in words(card)
+    assert "Next injection site: Front of right thigh" in words(card)
+    assert select(card, '[action="/doses/quick/"]') == []  # today's once-daily dose is in
     assert "HX-Request" in response["Vary"]
     assert DoseLog.objects.count() == 1
 
@@ -112,7 +122,7 @@ def test_one_tap_uses_a_helper_site_only_when_someone_else_injects(
 
     response = alice_client.post(URL, _submission(), **HTMX)
 
-    assert "Your dose is logged. Thank you." in text(response)
+    assert "Your dose is logged. Thank you." in words(_card(response))
     assert DoseLog.objects.on_day(datetime.date(2026, 11, 18)).get().site == sites[Area.LEFT_ARM]
 
 
@@ -128,9 +138,9 @@ def test_one_tap_for_bob_uses_only_his_own_history(
 
     response = bob_client.post(URL, _submission(), **HTMX)
 
-    html = _card(text(response))
-    assert "Taken</span> at 10:00 AM: 100 mg, Front of left thigh" in html
-    assert "7:00 AM" not in html
+    card = _card(response)
+    assert "Taken at 10:00 AM: 100 mg, Front of left thigh" in words(card)
+    assert "7:00" not in response.content.decode()
     bobs = DoseLog.objects.for_patient(bob).get()
     assert bobs.site == sites[Area.LEFT_THIGH]
     assert DoseLog.objects.for_patient(alice_therapy.patient).count() == 1
@@ -149,11 +159,11 @@ def test_a_second_one_tap_on_a_once_daily_day_asks_in_the_card_and_saves_nothing
     response = alice_client.post(URL, {"submission_id": str(uuid.uuid4())}, **HTMX)
 
     assert response.status_code == 200
-    html = _card(text(response))
-    assert SECOND_DOSE in html
-    assert 'role="alert"' in html
-    assert 'href="/doses/new/"' in html  # where to confirm it
-    assert "Your dose is logged" not in html
+    [alert] = select(_card(response), '[role="alert"]')
+    assert SECOND_DOSE in words(alert)
+    [link] = select(alert, 'a[href="/doses/new/"]')  # where to confirm it
+    assert words(link) == "Open the full dose form"
+    assert "Your dose is logged" not in words(response)
     assert DoseLog.objects.count() == 1
 
 
@@ -169,7 +179,7 @@ def test_a_second_one_tap_without_htmx_goes_to_the_full_form_with_the_question(
     assert response.status_code == 302
     assert response["Location"] == "/doses/new/"
     assert DoseLog.objects.count() == 1
-    assert SECOND_DOSE in text(alice_client.get("/doses/new/"))
+    assert SECOND_DOSE in words(alice_client.get("/doses/new/"))
 
 
 def test_one_tap_above_the_daily_max_is_refused_and_saves_nothing(
@@ -179,7 +189,7 @@ def test_one_tap_above_the_daily_max_is_refused_and_saves_nothing(
 
     response = alice_client.post(URL, _submission(), **HTMX)
 
-    assert over_max(160, 100) in _card(text(response))
+    assert over_max(160, 100) in words(_card(response))
     assert DoseLog.objects.count() == 1
 
 
@@ -190,12 +200,12 @@ def test_one_tap_holds_a_per_kg_patient_to_mg_per_kg_times_weight(
     log_dose(nomid_therapy, new_york(2026, 11, 18, 7), dose_mg="50")
 
     first = alice_client.post(URL, _submission(), **HTMX)
-    assert "Your dose is logged. Thank you." in text(first)
+    assert "Your dose is logged. Thank you." in words(_card(first))
     assert DoseLog.objects.count() == 2
 
     second = alice_client.post(URL, _submission(), **HTMX)
 
-    assert over_max(90, 80) in _card(text(second))
+    assert over_max(90, 80) in words(_card(second))
     assert DoseLog.objects.count() == 2
     assert sum(DoseLog.objects.values_list("dose_mg", flat=True)) == Decimal("70")
 
@@ -205,8 +215,8 @@ def test_one_tap_without_a_submission_id_saves_nothing(
 ) -> None:
     response = alice_client.post(URL, {}, **HTMX)
 
-    html = _card(text(response))
-    assert 'role="alert"' in html
+    [alert] = select(_card(response), '[role="alert"]')
+    assert words(alert) == "This field is required. Open the full dose form"
     assert DoseLog.objects.count() == 0
 
 
@@ -227,8 +237,8 @@ def test_a_double_tap_makes_one_row(
     assert str(DoseLog.objects.get().submission_id) == data["submission_id"]
     if headers:
         # The repeat is answered like the first: no question, no refusal.
-        assert "Your dose is logged. Thank you." in text(again)
-        assert SECOND_DOSE not in text(again)
+        assert "Your dose is logged. Thank you." in words(_card(again))
+        assert SECOND_DOSE not in words(again)
 
 
 # --- the checklist -----------------------------------------------------------------------

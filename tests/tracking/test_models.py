@@ -12,6 +12,7 @@ from django.core.exceptions import ValidationError
 
 from monographs.models import InjectionSite
 from portal.models import User
+from tests.world import KIDNEY, NOMID, RA, TODAY, LogDose, MakeTherapy, new_york
 from tracking.models import (
     DayStatus,
     DoseLog,
@@ -20,8 +21,6 @@ from tracking.models import (
     adherence_percent,
     day_statuses,
 )
-
-from .conftest import KIDNEY, NOMID, RA, TODAY, LogDose, MakeTherapy, new_york
 
 Area = InjectionSite.BodyArea
 SELF_SITES = [Area.LEFT_THIGH, Area.RIGHT_THIGH, Area.LEFT_ABDOMEN, Area.RIGHT_ABDOMEN]
