@@ -243,7 +243,8 @@ def test_the_dose_csv_holds_only_ones_own_doses(
 
     assert response.status_code == 200
     assert response["Content-Disposition"].startswith("attachment;")
-    rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
+    assert response.streaming
+    rows = list(csv.reader(io.StringIO(response.getvalue().decode())))
     assert rows[0][:3] == ["date", "time", "status"]
     assert [row[0] for row in rows[1:]] == [YESTERDAY.isoformat()]
 

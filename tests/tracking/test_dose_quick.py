@@ -8,6 +8,7 @@ from decimal import Decimal
 
 import pytest
 from bs4 import Tag
+from django.db.models import Sum
 from django.test import Client
 
 from monographs.models import InjectionSite
@@ -27,7 +28,7 @@ from tracking.models import DoseLog, Therapy
 
 URL = "/doses/quick/"
 Area = InjectionSite.BodyArea
-HTMX = {"HTTP_HX_REQUEST": "true"}
+HTMX = {"HX-Request": "true"}
 
 
 def _submission() -> dict[str, str]:
@@ -50,7 +51,7 @@ def _card(response: Markup) -> Tag:
 def test_htmx_one_tap_brings_the_14_day_strip_up_to_date(
     alice_client: Client, alice_therapy: Therapy, sites: dict[str, InjectionSite]
 ) -> None:
-    response = alice_client.post(URL, _submission(), **HTMX)
+    response = alice_client.post(URL, _submission(), headers=HTMX)
 
     _, recent = _cards(response)
     assert strip_statuses(recent)[-1] == (18, "taken")
@@ -79,7 +80,7 @@ def test_one_tap_logs_the_prescribed_dose_now_at_the_suggested_site(
 def test_one_tap_with_htmx_answers_with_the_updated_today_card(
     alice_client: Client, alice_therapy: Therapy
 ) -> None:
-    response = alice_client.post(URL, _submission(), **HTMX)
+    response = alice_client.post(URL, _submission(), headers=HTMX)
 
     assert response.status_code == 200
     card = _card(response)
@@ -100,7 +101,7 @@ def test_one_tap_rotates_to_the_next_site(
     log_dose(alice_therapy, new_york(2026, 11, 16, 8), site=sites[Area.LEFT_THIGH])
     log_dose(alice_therapy, new_york(2026, 11, 17, 8), site=sites[Area.RIGHT_THIGH])
 
-    alice_client.post(URL, _submission(), **HTMX)
+    alice_client.post(URL, _submission(), headers=HTMX)
 
     assert (
         DoseLog.objects.on_day(datetime.date(2026, 11, 18)).get().site == sites[Area.LEFT_ABDOMEN]
@@ -120,7 +121,7 @@ def test_one_tap_uses_a_helper_site_only_when_someone_else_injects(
     ):
         log_dose(therapy, new_york(2026, 11, day, 8), site=sites[area])
 
-    response = alice_client.post(URL, _submission(), **HTMX)
+    response = alice_client.post(URL, _submission(), headers=HTMX)
 
     assert "Your dose is logged. Thank you." in words(_card(response))
     assert DoseLog.objects.on_day(datetime.date(2026, 11, 18)).get().site == sites[Area.LEFT_ARM]
@@ -136,7 +137,7 @@ def test_one_tap_for_bob_uses_only_his_own_history(
 ) -> None:
     log_dose(alice_therapy, new_york(2026, 11, 18, 7), site=sites[Area.LEFT_THIGH])
 
-    response = bob_client.post(URL, _submission(), **HTMX)
+    response = bob_client.post(URL, _submission(), headers=HTMX)
 
     card = _card(response)
     assert "Taken at 10:00 AM: 100 mg, Front of left thigh" in words(card)
@@ -156,7 +157,7 @@ def test_a_second_one_tap_on_a_once_daily_day_asks_in_the_card_and_saves_nothing
     therapy = make_therapy(alice, prescribed_dose="50")
     log_dose(therapy, new_york(2026, 11, 18, 7))
 
-    response = alice_client.post(URL, {"submission_id": str(uuid.uuid4())}, **HTMX)
+    response = alice_client.post(URL, {"submission_id": str(uuid.uuid4())}, headers=HTMX)
 
     assert response.status_code == 200
     [alert] = select(_card(response), '[role="alert"]')
@@ -187,7 +188,7 @@ def test_one_tap_above_the_daily_max_is_refused_and_saves_nothing(
 ) -> None:
     log_dose(alice_therapy, new_york(2026, 11, 18, 7), dose_mg="60")
 
-    response = alice_client.post(URL, _submission(), **HTMX)
+    response = alice_client.post(URL, _submission(), headers=HTMX)
 
     assert over_max(160, 100) in words(_card(response))
     assert DoseLog.objects.count() == 1
@@ -199,21 +200,21 @@ def test_one_tap_holds_a_per_kg_patient_to_mg_per_kg_times_weight(
     # 2 mg/kg at 10 kg: each tap gives 20 mg; the day's limit is 8 mg/kg x 10 kg = 80 mg.
     log_dose(nomid_therapy, new_york(2026, 11, 18, 7), dose_mg="50")
 
-    first = alice_client.post(URL, _submission(), **HTMX)
+    first = alice_client.post(URL, _submission(), headers=HTMX)
     assert "Your dose is logged. Thank you." in words(_card(first))
     assert DoseLog.objects.count() == 2
 
-    second = alice_client.post(URL, _submission(), **HTMX)
+    second = alice_client.post(URL, _submission(), headers=HTMX)
 
     assert over_max(90, 80) in words(_card(second))
     assert DoseLog.objects.count() == 2
-    assert sum(DoseLog.objects.values_list("dose_mg", flat=True)) == Decimal("70")
+    assert DoseLog.objects.aggregate(total=Sum("dose_mg")) == {"total": Decimal("70")}
 
 
 def test_one_tap_without_a_submission_id_saves_nothing(
     alice_client: Client, alice_therapy: Therapy
 ) -> None:
-    response = alice_client.post(URL, {}, **HTMX)
+    response = alice_client.post(URL, {}, headers=HTMX)
 
     [alert] = select(_card(response), '[role="alert"]')
     assert words(alert) == "This field is required. Open the full dose form"
@@ -229,8 +230,8 @@ def test_a_double_tap_makes_one_row(
 ) -> None:
     data = _submission()
 
-    first = alice_client.post(URL, data, **headers)
-    again = alice_client.post(URL, data, **headers)
+    first = alice_client.post(URL, data, headers=headers)
+    again = alice_client.post(URL, data, headers=headers)
 
     assert first.status_code == again.status_code
     assert DoseLog.objects.count() == 1
@@ -254,7 +255,7 @@ def test_one_tap_rejects_other_methods(
 
 def test_one_tap_sends_anonymous_visitors_to_sign_in(client: Client, db: None) -> None:
     plain = client.post(URL, _submission())
-    htmx = client.post(URL, _submission(), **HTMX)
+    htmx = client.post(URL, _submission(), headers=HTMX)
 
     assert plain.status_code == 302
     assert plain["Location"] == "/accounts/login/?next=/doses/quick/"

@@ -33,9 +33,9 @@ def _feed_url(patient: User) -> str:
     return f"/labs/calendar/{preferences.calendar_token}.ics"
 
 
-def _events(response: TestResponse) -> list[icalendar.Event]:
+def _events(response: TestResponse) -> list[icalendar.Component]:
     calendar = icalendar.Calendar.from_ical(response.content)
-    return list(calendar.walk("VEVENT"))
+    return calendar.walk("VEVENT")
 
 
 def _dates(response: TestResponse) -> list[datetime.date]:

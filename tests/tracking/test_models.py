@@ -86,6 +86,7 @@ def test_rotation_through_logged_doses_visits_every_self_site_in_turn(
     chosen = []
     for day in range(8):
         dose = log_dose(alice_therapy, new_york(2026, 11, 1 + day, 8))
+        assert dose.site is not None
         chosen.append(dose.site.body_area)
 
     assert chosen == SELF_SITES + SELF_SITES

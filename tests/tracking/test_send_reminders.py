@@ -90,7 +90,7 @@ def test_lab_reminders_come_three_days_before_on_the_day_and_each_overdue_week(
         before = len(mail.outbox)
         send_due_reminders(local_time(therapy, day, 9))
         if len(mail.outbox) > before:
-            sent_on[offset] = [message.subject for message in mail.outbox[before:]]
+            sent_on[offset] = [str(message.subject) for message in mail.outbox[before:]]
 
     assert sorted(sent_on) == [-3, 0, 1, 7, 14]
     assert all(len(subjects) == 1 for subjects in sent_on.values())
@@ -346,7 +346,7 @@ def _parts(message: EmailMessage) -> dict[str, str]:
     assert isinstance(message, EmailMultiAlternatives)
     [(html, mimetype)] = message.alternatives
     assert mimetype == "text/html"
-    return {"subject": message.subject, "text": message.body, "html": str(html)}
+    return {"subject": str(message.subject), "text": str(message.body), "html": str(html)}
 
 
 @pytest.mark.parametrize("labs", [True, False])
