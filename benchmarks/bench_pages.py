@@ -17,6 +17,7 @@ import argparse
 import datetime
 import itertools
 import os
+import sqlite3
 import statistics
 import sys
 import tempfile
@@ -149,7 +150,7 @@ def main() -> None:
 
         call_command("migrate", verbosity=0)
         call_command("seed_monographs", verbosity=0)
-        print(f"SQLite {connection.Database.sqlite_version}, database {database}")
+        print(f"SQLite {sqlite3.sqlite_version}, database {database}")
         print(f"median of {args.requests} requests after one warm-up request\n")
         print(f"{'doses':>7}  {'page':<8} {'queries':>7}  {'median ms':>9}")
         for size in sizes:

@@ -8,11 +8,19 @@ from decimal import Decimal
 
 import pytest
 from django.urls import reverse
-from playwright.sync_api import Browser, BrowserContext, Frame, Page, Request, expect
+from playwright.sync_api import Browser, Page, Request, expect
 from pytest_django.live_server_helper import LiveServer
 
 from portal.models import User
-from tests.browser.conftest import PHONE, axe_check, save_screenshot, sign_in
+from tests.browser.helpers import (
+    PHONE,
+    axe_check,
+    count_page_loads,
+    new_context,
+    page_width,
+    save_screenshot,
+    sign_in,
+)
 from tracking.models import DoseLog, Therapy
 
 pytestmark = pytest.mark.browser
@@ -24,28 +32,9 @@ PROMPT_HEADING = "Since your last dose, have you had any of these?"
 @pytest.fixture
 def no_script_page(browser: Browser, live_server: LiveServer) -> Iterator[Page]:
     """A phone with JavaScript switched off: htmx never loads, forms post the plain way."""
-    context: BrowserContext = browser.new_context(
-        viewport=PHONE,
-        base_url=live_server.url,
-        locale="en-US",
-        timezone_id="UTC",
-        java_script_enabled=False,
-    )
-    context.set_default_timeout(10_000)
+    context = new_context(browser, live_server, PHONE, java_script_enabled=False)
     yield context.new_page()
     context.close()
-
-
-def count_page_loads(page: Page) -> list[str]:
-    """URLs the top frame navigates to from now on; htmx swaps never add one."""
-    loads: list[str] = []
-
-    def on_navigated(frame: Frame) -> None:
-        if frame == page.main_frame:
-            loads.append(frame.url)
-
-    page.on("framenavigated", on_navigated)
-    return loads
 
 
 def quick_log_posts(page: Page) -> tuple[list[Request], list[Request]]:
@@ -54,11 +43,16 @@ def quick_log_posts(page: Page) -> tuple[list[Request], list[Request]]:
     answered: list[Request] = []
     path = reverse("tracking:dose-quick")
 
-    def is_quick_log(request: Request) -> bool:
-        return request.method == "POST" and request.url.endswith(path)
+    def on_request(request: Request) -> None:
+        if request.method == "POST" and request.url.endswith(path):
+            sent.append(request)
 
-    page.on("request", lambda request: is_quick_log(request) and sent.append(request))
-    page.on("requestfinished", lambda request: is_quick_log(request) and answered.append(request))
+    def on_request_finished(request: Request) -> None:
+        if request.method == "POST" and request.url.endswith(path):
+            answered.append(request)
+
+    page.on("request", on_request)
+    page.on("requestfinished", on_request_finished)
     return sent, answered
 
 
@@ -115,7 +109,7 @@ def test_one_tap_logs_the_dose_in_place_and_moves_focus_to_the_confirmation(
     # One #today-card, and only the rest of the page around it kept as it was.
     expect(page.locator("#today-card")).to_have_count(1)
     expect(page.get_by_role("heading", level=1)).to_have_text("Hello, Alice")
-    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    assert page_width(page) <= PHONE["width"]
     axe_check(page)
     save_screenshot(page, "dashboard-360.png")
 

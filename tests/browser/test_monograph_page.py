@@ -9,13 +9,14 @@ from pytest_django.live_server_helper import LiveServer
 
 from monographs.models import Medicine
 from portal.models import User
-from tests.browser.conftest import (
+from tests.browser.helpers import (
     DESKTOP,
     EMAIL_LABEL,
     PASSWORD_LABEL,
     PHONE,
     ConsoleLog,
     axe_check,
+    page_width,
     save_screenshot,
     sign_in,
 )
@@ -24,10 +25,6 @@ pytestmark = pytest.mark.browser
 
 # The emergency tier's border, as portal.css draws it (--emergency).
 EMERGENCY_RED = "rgb(168, 7, 26)"
-
-
-def page_width(page: Page) -> int:
-    return page.evaluate("document.documentElement.scrollWidth")
 
 
 @pytest.mark.parametrize("viewport", [PHONE, DESKTOP], ids=["360", "1280"])

@@ -4,23 +4,21 @@ from __future__ import annotations
 
 import datetime
 import re
-import uuid
 from dataclasses import dataclass
-from decimal import Decimal
 
 import pytest
 from django.urls import reverse
 from playwright.sync_api import Page, ViewportSize, expect
 from pytest_django.live_server_helper import LiveServer
 
-from monographs.models import InjectionSite, Medicine, SideEffect
+from monographs.models import InjectionSite, LabRule, Medicine, SideEffect
 from portal.models import User
-from tests.browser.conftest import DESKTOP, PHONE, axe_check, sign_in
-from tracking.models import DoseLog, LabResult, SideEffectReportItem, Therapy
-from tracking.services import DoseEntry, record_dose
-from tracking.side_effects import report_side_effects
+from tests.browser.helpers import DESKTOP, PHONE, axe_check, page_width, sign_in
+from tests.world import TODAY, LogDose, local_time, new_report, new_result
+from tracking.models import DoseLog, SideEffectReportItem, Therapy
 
 pytestmark = pytest.mark.browser
+Area = InjectionSite.BodyArea
 
 # What a phone shows in a day's cell instead of the word (tracking.css, .status-key).
 MARKS = {"Taken": "\u2713", "Skipped": "\u2013", "Missed": "\u2717"}
@@ -36,66 +34,38 @@ class History:
     calendar_url: str
 
 
-def _log(therapy: Therapy, day: datetime.date, status: str, *, site: InjectionSite | None) -> None:
-    taken = status == DoseLog.Status.TAKEN
-    entry = DoseEntry(
-        status=status,
-        taken_at=datetime.datetime.combine(day, datetime.time(8), therapy.zone),
-        dose_mg=therapy.dose_mg if taken else None,
-        site=site if taken else None,
-        skip_reason="" if taken else "Unwell",
-    )
-    record_dose(therapy, entry, submission_id=uuid.uuid4())
-
-
 @pytest.fixture
-def history(alice: User, alice_therapy: Therapy, anakinra: Medicine) -> History:
-    """Taken, skipped and missed days in one calendar month, a blood test and a report.
+def history(
+    alice: User,
+    alice_therapy: Therapy,
+    anakinra: Medicine,
+    anc_rule: LabRule,
+    sites: dict[str, InjectionSite],
+    log_dose: LogDose,
+) -> History:
+    """Taken, skipped and missed days this month (13 to 17 November), a blood test
+    (the baseline, in range) and a mild headache reported after the last dose."""
+    last = TODAY - datetime.timedelta(days=1)
 
-    The three days are the last ones before today, or the last of the previous month
-    while today is one of the first three of its month.
-    """
-    today = alice_therapy.today()
-    last = today - datetime.timedelta(days=1)
-    if today.day <= 3:
-        last = today.replace(day=1) - datetime.timedelta(days=1)
-    sites = list(anakinra.injection_sites.filter(needs_helper=False))
-    for back in range(6, 3, -1):  # a few taken days before the three, on different sites
-        _log(alice_therapy, last - datetime.timedelta(days=back), "taken", site=sites[back % 3])
-    _log(alice_therapy, last - datetime.timedelta(days=1), "skipped", site=None)
-    _log(alice_therapy, last, "taken", site=sites[0])
+    def on(back: int) -> datetime.datetime:
+        return local_time(alice_therapy, last - datetime.timedelta(days=back))
 
-    rule = anakinra.lab_rules.get()
-    LabResult.objects.create(
-        patient=alice,
-        rule=rule,
-        due_month=0,
-        taken_on=alice_therapy.start_date,
-        value=Decimal("2500"),
-        entered_value=Decimal("2500"),
-        entered_unit=LabResult.Unit.CELLS_PER_UL,
-        needs_review=rule.needs_review(Decimal("2500")),
-    )
+    # A few taken days before the three, on different sites.
+    for back, area in [(6, Area.LEFT_THIGH), (5, Area.LEFT_ABDOMEN), (4, Area.RIGHT_THIGH)]:
+        log_dose(alice_therapy, on(back), site=sites[area])
+    log_dose(alice_therapy, on(1), status=DoseLog.Status.SKIPPED, skip_reason="Unwell")
+    dose = log_dose(alice_therapy, on(0), site=sites[Area.LEFT_THIGH])
+
+    new_result(alice, anc_rule, month=0, value=2500, taken_on=alice_therapy.start_date)
     headache = SideEffect.objects.get(medicine=anakinra, name="Headache")
-    report_side_effects(
-        alice,
-        dose=DoseLog.objects.for_patient(alice).first(),
-        chosen=[(headache, SideEffectReportItem.Severity.MILD, None)],
-        other="",
-        none_reported=False,
-    )
+    new_report(alice, headache, dose=dose, severity=SideEffectReportItem.Severity.MILD)
 
-    month = "" if last.month == today.month else f"?month={last:%Y-%m}"
     return History(
         taken=last,
         skipped=last - datetime.timedelta(days=1),
         missed=last - datetime.timedelta(days=2),
-        calendar_url=reverse("tracking:dose-list") + month,
+        calendar_url=reverse("tracking:dose-list"),
     )
-
-
-def page_width(page: Page) -> int:
-    return page.evaluate("document.documentElement.scrollWidth")
 
 
 def open_page(page: Page, url: str, heading: str) -> None:

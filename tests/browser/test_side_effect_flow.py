@@ -6,12 +6,20 @@ import re
 
 import pytest
 from django.urls import reverse
-from playwright.sync_api import Frame, Locator, Page, expect
+from playwright.sync_api import Locator, Page, Response, expect
 from pytest_django.live_server_helper import LiveServer
 
 from monographs.models import SideEffect
 from portal.models import User
-from tests.browser.conftest import PHONE, ConsoleLog, axe_check, save_screenshot, sign_in
+from tests.browser.helpers import (
+    PHONE,
+    ConsoleLog,
+    axe_check,
+    count_page_loads,
+    page_width,
+    save_screenshot,
+    sign_in,
+)
 from tracking.models import DoseLog, SideEffectReport, Therapy
 
 pytestmark = pytest.mark.browser
@@ -20,22 +28,15 @@ LOG_BUTTON = re.compile(r"^Log today.s dose now")
 PROMPT_HEADING = "Since your last dose, have you had any of these?"
 
 
-def count_page_loads(page: Page) -> list[str]:
-    """URLs the top frame navigates to from now on; htmx swaps never add one."""
-    loads: list[str] = []
-
-    def on_navigated(frame: Frame) -> None:
-        if frame == page.main_frame:
-            loads.append(frame.url)
-
-    page.on("framenavigated", on_navigated)
-    return loads
-
-
 def failed_responses(page: Page) -> list[str]:
     """Every URL answered with 4xx or 5xx from now on."""
     failed: list[str] = []
-    page.on("response", lambda response: response.status >= 400 and failed.append(response.url))
+
+    def on_response(response: Response) -> None:
+        if response.status >= 400:
+            failed.append(response.url)
+
+    page.on("response", on_response)
     return failed
 
 
@@ -112,7 +113,7 @@ def test_emergency_answer_puts_a_focused_alert_first_in_main(
     assert report.needs_review is True
     assert [item.side_effect.name for item in report.items.all()] == ["Trouble breathing"]
 
-    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    assert page_width(page) <= PHONE["width"]
     axe_check(page)
     page.evaluate("window.scrollTo(0, 0)")
     save_screenshot(page, "side-effect-alert-360.png")

@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import pytest
-from django.http import HttpResponse
+from bs4 import Tag
 from django.test import Client
+from pytest_django.asserts import assertInHTML
 
 from monographs.models import Medicine, Section
 from portal.models import User
-from tests.markup import elements, find_all, form_data
+from tests.pages import form_data, select, select_one, words
+
+if TYPE_CHECKING:
+    from django.test.client import _MonkeyPatchedWSGIResponse as TestResponse
 
 NEW_BODY = "Set a **daily alarm** for your dose.\n\n- Take the syringe out of the fridge\n- Wait"
 
@@ -17,7 +23,7 @@ def _change_url(medicine: Medicine) -> str:
     return f"/admin/monographs/medicine/{medicine.pk}/change/"
 
 
-def _errors(response: HttpResponse) -> str:
+def _errors(response: TestResponse) -> str:
     """What the admin complained about, for the assertion message."""
     context = getattr(response, "context", None)
     if context is None or "errors" not in context:
@@ -29,7 +35,7 @@ def _save_section_body(client: Client, medicine: Medicine, section: Section, bod
     """Change one section through the medicine's change form, as a clinician would."""
     page = client.get(_change_url(medicine))
     assert page.status_code == 200
-    data = form_data(page.content.decode(), "medicine_form")
+    data = form_data(page, "medicine_form")
     [index] = [
         key.split("-")[1]
         for key, value in data.items()
@@ -44,11 +50,16 @@ def _save_section_body(client: Client, medicine: Medicine, section: Section, bod
     assert response["Location"] == "/admin/monographs/medicine/"
 
 
-def _public_page(slug: str = "anakinra") -> str:
+def _public_page(slug: str = "anakinra") -> TestResponse:
     """The page as a patient who is not signed in gets it."""
     response = Client().get(f"/medicines/{slug}/")
     assert response.status_code == 200
-    return response.content.decode()
+    return response
+
+
+def _public_section(section: Section) -> Tag:
+    """The section as a patient who is not signed in sees it on the medicine's page."""
+    return select_one(_public_page(section.medicine.slug), f"section#{section.anchor}")
 
 
 @pytest.fixture
@@ -65,10 +76,14 @@ def test_a_clinician_edits_a_section_and_patients_see_it(
 
     section.refresh_from_db()
     assert section.body == NEW_BODY
-    html = _public_page()
-    assert "Set a <strong>daily alarm</strong> for your dose." in html
-    assert "<li>Take the syringe out of the fridge</li>" in html
-    assert old_body.splitlines()[0] not in html
+    shown = _public_section(section)
+    assert words(shown).startswith(f"{section.title} Set a daily alarm for your dose.")
+    assertInHTML("<strong>daily alarm</strong>", str(shown))  # the Markdown is rendered
+    assert [words(item) for item in shown.select("li")] == [
+        "Take the syringe out of the fridge",
+        "Wait",
+    ]
+    assert old_body.splitlines()[0] not in words(_public_page())
 
 
 def test_the_edit_is_recorded_with_who_made_it(
@@ -99,9 +114,11 @@ def test_the_section_history_page_names_the_clinician(
 
     assert response.status_code == 200
     # In the "Changed by" column of the change list, not just anywhere on the page.
-    html = response.content.decode()
-    table = html.split('id="change-history"', 1)[1].split("</table>", 1)[0]
-    assert "carol@example.com" in table
+    table = select_one(response, "#change-history")
+    headings = [words(cell) for cell in table.select("thead th")]
+    [newest, *_] = table.select("tbody tr")
+    changed_by = newest.select("td, th")[headings.index("Changed by")]
+    assert words(changed_by) == "carol@example.com"
 
 
 def test_a_clinician_reverts_a_section_to_an_earlier_version(
@@ -113,7 +130,7 @@ def test_a_clinician_reverts_a_section_to_an_earlier_version(
 
     page = carol_client.get(revert_url)
     assert page.status_code == 200
-    data = form_data(page.content.decode(), "historicalsection_form")
+    data = form_data(page, "historicalsection_form")
     assert data["body"][0].strip() == original.body.strip()
     data["_save"] = ["Revert"]
     response = carol_client.post(revert_url, data)
@@ -124,9 +141,9 @@ def test_a_clinician_reverts_a_section_to_an_earlier_version(
     latest = section.history.first()
     assert latest is not None
     assert latest.history_user == carol
-    html = _public_page()
-    assert "daily alarm" not in html
-    assert "Anakinra attaches to that receptor first." in html
+    shown = words(_public_section(section))
+    assert "daily alarm" not in shown
+    assert "Anakinra attaches to that receptor first." in shown
 
 
 def test_markdown_with_script_saved_in_the_admin_is_inert_on_the_page(
@@ -139,14 +156,14 @@ def test_markdown_with_script_saved_in_the_admin_is_inert_on_the_page(
 
     _save_section_body(carol_client, anakinra, section, hostile)
 
-    html = _public_page()
+    html = _public_page().content.decode()
     assert "alert(" not in html
     assert "javascript:" not in html
-    section_html = html.split(f'id="{section.anchor}"', 1)[1].split("</section>", 1)[0]
-    assert "<strong>Keep it cold.</strong>" in section_html
-    assert "tap</a>" in section_html
-    for tag in elements(section_html):
-        assert tag.tag != "script", tag
+    shown = _public_section(section)
+    assertInHTML("<strong>Keep it cold.</strong>", str(shown))
+    assert "tap" in [words(link) for link in shown.select("a")]  # the words are kept
+    for tag in shown.find_all(True):
+        assert tag.name != "script", tag
         assert not any(name.startswith(("on", "hx-")) for name in tag.attrs), tag
 
 
@@ -209,10 +226,10 @@ def test_the_medicine_list_filters_by_status(carol_client: Client, anakinra: Med
 def test_the_medicine_list_links_each_preview(carol_client: Client, anakinra: Medicine) -> None:
     _draft()
 
-    html = carol_client.get("/admin/monographs/medicine/").content.decode()
+    listing = carol_client.get("/admin/monographs/medicine/")
 
-    assert find_all(html, "a", href="/medicines/draftamab/preview/")
-    assert find_all(html, "a", href="/medicines/anakinra/preview/")
+    assert select(listing, 'a[href="/medicines/draftamab/preview/"]')
+    assert select(listing, 'a[href="/medicines/anakinra/preview/"]')
 
 
 def test_the_section_list_searches_and_filters(carol_client: Client, anakinra: Medicine) -> None:
@@ -235,9 +252,12 @@ def test_staff_preview_a_draft(carol_client: Client, db: None) -> None:
     response = carol_client.get("/medicines/draftamab/preview/")
 
     assert response.status_code == 200
-    html = response.content.decode()
-    assert "It is a draft, so patients cannot see it yet." in html
-    assert "Still being written." in html
+    banner = words(select_one(response, '[role="note"]'))
+    assert banner == (
+        "Preview: this is how patients will see this page. "
+        "It is a draft, so patients cannot see it yet."
+    )
+    assert "Still being written." in words(response)
 
 
 def test_staff_preview_of_a_published_medicine_says_it_is_live(
@@ -246,8 +266,8 @@ def test_staff_preview_of_a_published_medicine_says_it_is_live(
     response = carol_client.get("/medicines/anakinra/preview/")
 
     assert response.status_code == 200
-    assert "Preview: this is how patients will see this page." in response.content.decode()
-    assert "It is a draft" not in response.content.decode()
+    banner = words(select_one(response, '[role="note"]'))
+    assert banner == "Preview: this is how patients will see this page."
 
 
 @pytest.mark.parametrize("who", ["anonymous", "alice"])

@@ -7,12 +7,16 @@ from decimal import Decimal
 
 import pytest
 from django.test import Client
-from django.utils.html import escape
 from pytest_django import DjangoAssertNumQueries
 
 from monographs.models import DosingRegimen, Medicine, Reference, Section, SideEffect
 from portal.models import User
-from tests.markup import elements, find_all
+from tests.pages import Markup, attr, parse, select, select_one, words
+
+
+def _side_effect_groups(page: Markup) -> list[str]:
+    """The headings of the side-effect groups, in page order."""
+    return [words(select_one(group, "h3")) for group in select(page, "#side-effects .urgency")]
 
 
 def _draft(slug: str = "draftamab") -> Medicine:
@@ -31,8 +35,9 @@ def test_the_list_shows_only_published_medicines(client: Client, anakinra: Medic
     response = client.get("/medicines/")
 
     assert response.status_code == 200
+    [link] = select(response, 'main a[href="/medicines/anakinra/"]')
+    assert words(link) == anakinra.display_name
     html = response.content.decode()
-    assert find_all(html, "a", href="/medicines/anakinra/")
     assert "Draftamab" not in html
     assert "/medicines/draftamab/" not in html
 
@@ -44,7 +49,7 @@ def test_the_list_says_so_when_nothing_is_published(client: Client, db: None) ->
     response = client.get("/medicines/")
 
     assert response.status_code == 200
-    assert "No medicine guides are published yet." in response.content.decode()
+    assert "No medicine guides are published yet." in words(response)
     assert "Draftamab" not in response.content.decode()
 
 
@@ -58,49 +63,60 @@ def test_a_monograph_shows_every_section_and_the_review_date(
     response = client.get("/medicines/anakinra/")
 
     assert response.status_code == 200
-    html = response.content.decode()
+    page = parse(response)
     sections = list(anakinra.sections.all())
     assert sections, "the seeded monograph has prose sections"
+    contents = select_one(page, "nav.contents")
     for section in sections:
-        assert find_all(html, "h2", id=f"{section.anchor}-heading")
-        assert f">{escape(section.title)}</h2>" in html
-        assert find_all(html, "a", href=f"#{section.anchor}"), "listed in the contents"
-    assert "Medically reviewed on" in html
+        shown = select_one(page, f"section#{section.anchor}")
+        assert attr(shown, "aria-labelledby") == f"{section.anchor}-heading"
+        assert words(select_one(shown, f"h2#{section.anchor}-heading")) == section.title
+        [entry] = contents.select(f'a[href="#{section.anchor}"]')  # listed in the contents
+        assert words(entry) == section.title
     assert anakinra.reviewed_on is not None
-    assert find_all(html, "time", datetime=anakinra.reviewed_on.isoformat())
+    # In the facts at the top, and again at the end, with the date for machines.
+    times = page.select(f'time[datetime="{anakinra.reviewed_on.isoformat()}"]')
+    assert [words(time) for time in times] == [f"{anakinra.reviewed_on:%-d %B %Y}"] * 2
+    assert f"Medically reviewed on {anakinra.reviewed_on:%-d %B %Y}" in words(page)
+    assert words(select_one(page, "dl.facts")).endswith(
+        f"Medically reviewed on {anakinra.reviewed_on:%-d %B %Y} by {anakinra.reviewed_by}"
+    )
 
 
 def test_a_monograph_shows_the_dosing_table(client: Client, anakinra: Medicine) -> None:
-    html = client.get("/medicines/anakinra/").content.decode()
+    table = select_one(client.get("/medicines/anakinra/"), "table.dosing")
 
-    assert find_all(html, "table", class_="dosing")
     regimens = list(anakinra.regimens.all())
     assert regimens
-    for regimen in regimens:
-        assert escape(regimen.indication) in html
-        assert escape(regimen.dose_text) in html
-        assert escape(regimen.max_daily_text) in html
+    rows = [words(row) for row in table.select("tbody tr")]
+    assert len(rows) == len(regimens)
+    for row, regimen in zip(rows, regimens, strict=True):
+        assert row.startswith(regimen.indication)
+        assert regimen.dose_text in row
+        assert row.endswith(regimen.max_daily_text)
 
 
 def test_a_monograph_lists_its_references(client: Client, anakinra: Medicine) -> None:
-    html = client.get("/medicines/anakinra/").content.decode()
+    page = client.get("/medicines/anakinra/")
 
     references = list(anakinra.references.all())
     assert references
+    listed = select_one(page, "section#references")
     for reference in references:
-        assert find_all(html, "li", id=f"ref-{reference.pk}")
-        assert escape(reference.citation) in html
-    assert find_all(html, "section", id="references")
+        assert reference.citation in words(select_one(listed, f"li#ref-{reference.pk}"))
 
 
 def test_the_emergency_side_effects_come_first(client: Client, anakinra: Medicine) -> None:
-    html = client.get("/medicines/anakinra/").content.decode()
+    page = parse(client.get("/medicines/anakinra/"))
 
-    positions = [html.index(escape(urgency.label)) for urgency in SideEffect.Urgency]
-    assert positions == sorted(positions)
-    assert html.index(escape(SideEffect.Urgency.EMERGENCY.label)) < html.index(
-        'id="what-it-is"'
-    ), "emergency help is above the prose"
+    assert _side_effect_groups(page) == [
+        f"! {SideEffect.Urgency.EMERGENCY.label}",
+        SideEffect.Urgency.CALL_DOCTOR.label,
+        SideEffect.Urgency.TELL_DOCTOR.label,
+    ]
+    # Emergency help is above the prose: the first of these in the page is the group.
+    [first, *_] = page.select("#side-effects .urgency--1, section.prose")
+    assert "urgency--1" in attr(first, "class").split()
 
 
 def _published(slug: str = "testamab") -> Medicine:
@@ -126,22 +142,22 @@ def test_side_effect_groups_follow_urgency_not_entry_order(client: Client, db: N
     ]:
         SideEffect.objects.create(medicine=medicine, name=name, urgency=urgency, order=1)
 
-    html = client.get("/medicines/testamab/").content.decode()
+    page = parse(client.get("/medicines/testamab/"))
 
-    groups = [
-        tag.attrs["class"]
-        for tag in elements(html)
-        if "urgency" in tag.attrs.get("class", "").split()
+    assert _side_effect_groups(page) == [
+        f"! {SideEffect.Urgency.EMERGENCY.label}",
+        SideEffect.Urgency.CALL_DOCTOR.label,
+        SideEffect.Urgency.TELL_DOCTOR.label,
     ]
-    assert groups == ["urgency urgency--1", "urgency urgency--2", "urgency urgency--3"]
-    assert (
-        html.index("Swelling of the face or throat")
-        < html.index("Fever or chills")
-        < html.index("Redness where you injected")
-    )
-    assert find_all(html, "a", href="tel:911")
-    assert "Medically reviewed on" in html
-    assert "4 March 2026" in html
+    effects = [words(item) for item in page.select("#side-effects .urgency li")]
+    assert effects == [
+        "Swelling of the face or throat",
+        "Fever or chills",
+        "Redness where you injected",
+    ]
+    emergency = select_one(page, "#side-effects .urgency--1")
+    assert words(select_one(emergency, 'a[href="tel:911"]')) == "911"
+    assert "Medically reviewed on 4 March 2026" in words(page)
 
 
 @pytest.mark.parametrize("signed_in", [False, True], ids=["anonymous", "alice"])
@@ -206,7 +222,7 @@ def test_the_monograph_page_runs_a_fixed_number_of_queries(
         response = client.get("/medicines/anakinra/")
 
     assert response.status_code == 200
-    assert "Extra section 11" in response.content.decode()
+    assert "Extra section 11" in words(response)
 
 
 def test_the_signed_in_monograph_page_adds_only_the_session_queries(
@@ -234,4 +250,4 @@ def test_the_list_page_runs_a_fixed_number_of_queries(
         response = client.get("/medicines/")
 
     assert response.status_code == 200
-    assert "Medicine-7" in response.content.decode()
+    assert "Medicine-7" in words(response)

@@ -10,10 +10,10 @@ from django.db import IntegrityError, transaction
 from django.test import Client
 
 from portal.models import User
-from tests.markup import find_all
+from tests.pages import attr, select, select_one, words
+from tests.world import PASSWORD
 
 LOGIN_URL = "/accounts/login/"
-PASSWORD = "correct-horse-battery"  # every fixture user's, see tests/conftest.py
 NEW_PASSWORD = "plum-orchard-lantern-42"
 NO_MATCH = "That email address and password do not match an account"
 
@@ -62,12 +62,11 @@ def test_failed_sign_in_re_renders_with_a_plain_message(
 
     # The same words for both cases, so the page does not reveal who has an account.
     assert response.status_code == 200
-    html = response.content.decode()
-    assert NO_MATCH in html
-    [email_input] = find_all(html, "input", name="username")
-    assert email_input.attrs["value"] == email
-    assert email_input.attrs["type"] == "email"
-    assert find_all(html, "div", role="alert"), "the message is announced"
+    [alert] = select(response, '[role="alert"]')
+    assert NO_MATCH in words(alert), "the message is announced"
+    email_input = select_one(response, 'input[name="username"]')
+    assert attr(email_input, "value") == email
+    assert attr(email_input, "type") == "email"
     assert "_auth_user_id" not in client.session
 
 
@@ -79,7 +78,7 @@ def test_sign_in_page_uses_our_templates(client: Client, db: None) -> None:
     assert "registration/login.html" in names
     assert "_base.html" in names
     assert not any(name.startswith("admin/") for name in names if name)
-    assert find_all(response.content.decode(), "label", for_="id_username")
+    assert words(select_one(response, 'label[for="id_username"]')).startswith("Email address")
 
 
 def test_a_signed_in_user_visiting_sign_in_goes_to_the_dashboard(alice_client: Client) -> None:
@@ -122,13 +121,13 @@ def test_password_reset_emails_a_link_that_sets_a_new_password(
     assert message.to == ["alice@example.com"]
     assert "Kineret Portal" in message.subject
 
-    link = client.get(_reset_link_path(message.body))
+    link = client.get(_reset_link_path(str(message.body)))
     # Django swaps the token out of the address before showing the form.
     assert link.status_code == 302
     form_page = client.get(link["Location"])
     assert form_page.status_code == 200
     assert "registration/password_reset_confirm.html" in [t.name for t in form_page.templates]
-    assert find_all(form_page.content.decode(), "input", name="new_password1")
+    assert select_one(form_page, 'input[name="new_password1"]')
 
     done = client.post(
         link["Location"], {"new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD}
@@ -146,15 +145,15 @@ def test_password_reset_emails_a_link_that_sets_a_new_password(
 
 def test_a_reset_link_works_only_once(client: Client, alice: User) -> None:
     client.post("/accounts/password_reset/", {"email": "alice@example.com"})
-    path = _reset_link_path(mail.outbox[0].body)
+    path = _reset_link_path(str(mail.outbox[0].body))
     form_url = client.get(path)["Location"]
     client.post(form_url, {"new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD})
 
     second = client.get(path, follow=True)
 
     assert second.status_code == 200
-    assert "This link has already been used or has expired" in second.content.decode()
-    assert not find_all(second.content.decode(), "input", name="new_password1")
+    assert "This link has already been used or has expired" in words(second)
+    assert select(second, 'input[name="new_password1"]') == []
 
 
 def test_password_reset_for_an_unknown_address_sends_nothing_and_says_the_same(
@@ -195,7 +194,7 @@ def test_password_change_with_a_wrong_old_password_changes_nothing(
     )
 
     assert response.status_code == 200
-    assert "Your old password was entered incorrectly" in response.content.decode()
+    assert "Your old password was entered incorrectly" in words(response)
     alice.refresh_from_db()
     assert alice.check_password(PASSWORD)
 

@@ -9,9 +9,8 @@ from django.test import Client
 
 from monographs.models import Medicine
 from portal.models import User
-from tests.markup import elements, find_all
-
-PASSWORD = "correct-horse-battery"  # every fixture user's, see tests/conftest.py
+from tests.pages import Markup, attr, parse, select, select_one
+from tests.world import PASSWORD
 
 
 def _csp(header: str) -> dict[str, list[str]]:
@@ -107,15 +106,17 @@ def test_an_htmx_call_to_another_redirect_is_left_alone(client: Client, db: None
     assert "HX-Redirect" not in response
 
 
-def _htmx_config(html: str) -> dict[str, object]:
-    [meta] = find_all(html, "meta", name="htmx-config")
-    return json.loads(meta.attrs["content"])
+def _htmx_config(page: Markup) -> dict[str, object]:
+    config: dict[str, object] = json.loads(
+        attr(select_one(page, 'meta[name="htmx-config"]'), "content")
+    )
+    return config
 
 
 def test_htmx_is_configured_without_eval_inline_script_or_history_cache(
     client: Client, db: None
 ) -> None:
-    config = _htmx_config(client.get("/accounts/login/").content.decode())
+    config = _htmx_config(client.get("/accounts/login/"))
 
     assert config["allowEval"] is False
     assert config["allowScriptTags"] is False
@@ -125,14 +126,14 @@ def test_htmx_is_configured_without_eval_inline_script_or_history_cache(
     assert config["historyRestoreAsHxRequest"] is False
 
 
-def _assert_no_inline_script_or_style(html: str) -> None:
-    tags = elements(html)
-    scripts = [tag for tag in tags if tag.tag == "script"]
+def _assert_no_inline_script_or_style(page: Markup) -> None:
+    scripts = select(page, "script")
     assert scripts, "the page loads htmx and portal.js"
     for script in scripts:
-        assert script.attrs.get("src", "").startswith("/static/"), script
-        assert script.text.strip() == "", script
-    assert [tag for tag in tags if tag.tag == "style"] == []
+        assert attr(script, "src").startswith("/static/"), script
+        assert script.get_text().strip() == "", script
+    tags = parse(page).find_all(True)
+    assert [tag for tag in tags if tag.name == "style"] == []
     assert [tag for tag in tags if "style" in tag.attrs] == []
     assert [tag for tag in tags if any(name.startswith("on") for name in tag.attrs)] == []
 
@@ -143,7 +144,7 @@ def test_the_monograph_page_has_no_inline_script_or_style(
     response = client.get("/medicines/anakinra/")
 
     assert response.status_code == 200
-    _assert_no_inline_script_or_style(response.content.decode())
+    _assert_no_inline_script_or_style(response)
 
 
 def test_the_sign_in_page_has_no_inline_script_or_style(client: Client, alice: User) -> None:
@@ -151,7 +152,7 @@ def test_the_sign_in_page_has_no_inline_script_or_style(client: Client, alice: U
     response = client.post("/accounts/login/", {"username": "alice@example.com", "password": "x"})
 
     assert response.status_code == 200
-    _assert_no_inline_script_or_style(response.content.decode())
+    _assert_no_inline_script_or_style(response)
 
 
 def test_the_signed_in_home_page_has_no_inline_script_or_style(
@@ -160,7 +161,7 @@ def test_the_signed_in_home_page_has_no_inline_script_or_style(
     response = alice_client.get("/", follow=True)
 
     assert response.status_code == 200
-    _assert_no_inline_script_or_style(response.content.decode())
+    _assert_no_inline_script_or_style(response)
 
 
 def test_the_checker_above_notices_inline_script_and_style() -> None:
@@ -184,14 +185,14 @@ def test_sign_in_without_a_csrf_token_is_rejected(alice: User) -> None:
 def test_sign_in_with_the_form_csrf_token_is_accepted(alice: User) -> None:
     client = Client(enforce_csrf_checks=True)
     page = client.get("/accounts/login/")
-    [token] = find_all(page.content.decode(), "input", name="csrfmiddlewaretoken")
+    token = select_one(page, 'form input[type="hidden"][name="csrfmiddlewaretoken"]')
 
     response = client.post(
         "/accounts/login/",
         {
             "username": "alice@example.com",
             "password": PASSWORD,
-            "csrfmiddlewaretoken": token.attrs["value"],
+            "csrfmiddlewaretoken": attr(token, "value"),
         },
     )
 
@@ -199,15 +200,15 @@ def test_sign_in_with_the_form_csrf_token_is_accepted(alice: User) -> None:
     assert client.session["_auth_user_id"] == str(alice.pk)
 
 
-def _hx_headers(html: str) -> dict[str, str]:
-    [body] = [tag for tag in elements(html) if tag.tag == "body"]
-    return json.loads(body.attrs["hx-headers"])
+def _hx_headers(page: Markup) -> dict[str, str]:
+    headers: dict[str, str] = json.loads(attr(select_one(page, "body"), "hx-headers"))
+    return headers
 
 
 def test_htmx_sends_the_csrf_token_from_the_body_tag(alice: User, anakinra: Medicine) -> None:
     client = Client(enforce_csrf_checks=True)
     client.force_login(alice)
-    headers = _hx_headers(client.get("/medicines/").content.decode())
+    headers = _hx_headers(client.get("/medicines/"))
 
     rejected = client.post("/accounts/logout/", HTTP_HX_REQUEST="true")
     accepted = client.post(

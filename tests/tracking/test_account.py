@@ -11,44 +11,47 @@ from typing import Any
 import pytest
 from django.test import Client
 
-from monographs.models import Medicine
+from monographs.models import LabRule, Medicine
 from portal.models import User
-from tracking.models import PatientPreferences, ReminderDelivery, Therapy
-
-from .safety_fixtures import (
+from tests.pages import attr, is_login_redirect, select_one, words
+from tests.world import (
     NOW,
     TODAY,
+    LogDose,
     Urgency,
-    alice_on_anakinra_fixture,  # noqa: F401
-    anc_rule,
-    bob_on_anakinra_fixture,  # noqa: F401
-    frozen_now_fixture,  # noqa: F401
-    inner_html,
-    is_login_redirect,
-    new_dose,
+    local_time,
     new_report,
     new_result,
-    page_words,
     prompt_effects,
 )
+from tracking.models import PatientPreferences, ReminderDelivery, Therapy
 
 URL = "/account/"
 EXPORT = "/account/export.json"
 DOSE_CSV = "/doses/export.csv"
 RESET = "/account/calendar-link/"
-pytestmark = pytest.mark.usefixtures("alice_on_anakinra")
+pytestmark = pytest.mark.usefixtures("alice_therapy")
+YESTERDAY = TODAY - datetime.timedelta(days=1)
 
 
-def _alices_world(therapy: Therapy, anakinra: Medicine) -> dict[str, Any]:
+@pytest.fixture
+def alices_world(
+    alice_therapy: Therapy, anakinra: Medicine, anc_rule: LabRule, log_dose: LogDose
+) -> dict[str, Any]:
     """One of each thing alice can have, returned so a test can look for it."""
-    alice = therapy.patient
+    alice = alice_therapy.patient
     headache = prompt_effects(anakinra, Urgency.TELL_DOCTOR)[1]
-    dose = new_dose(therapy, TODAY - datetime.timedelta(days=1))
-    skipped = new_dose(therapy, TODAY - datetime.timedelta(days=2), status="skipped")
+    dose = log_dose(alice_therapy, local_time(alice_therapy, YESTERDAY))
+    skipped = log_dose(
+        alice_therapy,
+        local_time(alice_therapy, TODAY - datetime.timedelta(days=2)),
+        status="skipped",
+        skip_reason="Unwell",
+    )
     report = new_report(alice, headache, other="Alice's own words", dose=dose, severity="mild")
     result = new_result(
         alice,
-        anc_rule(anakinra),
+        anc_rule,
         month=1,
         value=850,
         taken_on=TODAY - datetime.timedelta(days=9),
@@ -83,28 +86,27 @@ def test_shows_the_choices_the_calendar_link_and_the_downloads(
     response = alice_client.get(URL)
 
     assert response.status_code == 200
-    html = response.content.decode()
     token = PatientPreferences.objects.get(patient=alice).calendar_token
-    [field] = [
-        element for element in inner_html(html, class_="card") if 'id="calendar-url"' in element
-    ]
-    assert f'value="http://testserver/labs/calendar/{token}.ics"' in field
+    calendar = select_one(response, 'section[aria-labelledby="calendar-heading"]')
+    field = select_one(calendar, "input#calendar-url")
+    assert attr(field, "value") == f"http://testserver/labs/calendar/{token}.ics"
+    assert words(select_one(calendar, 'label[for="calendar-url"]')) == "Your calendar link"
     for name in ("email_lab_reminders", "email_dose_reminders"):
-        [checkbox] = [tag for tag in _inputs(html) if f'name="{name}"' in tag]
-        assert "checked" in checkbox  # on until the patient turns them off
-    for link in (EXPORT, DOSE_CSV, "/summary/"):
-        assert f'href="{link}"' in html
-
-
-def _inputs(html: str) -> list[str]:
-    return [part.split(">", 1)[0] for part in html.split("<input")[1:]]
+        checkbox = select_one(response, f'input[type="checkbox"][name="{name}"]')
+        assert checkbox.has_attr("checked")  # on until the patient turns them off
+    downloads = select_one(response, 'section[aria-labelledby="data-heading"]')
+    assert {attr(link, "href") for link in downloads.select("a")} == {
+        EXPORT,
+        DOSE_CSV,
+        "/summary/",
+    }
 
 
 def test_turning_off_dose_emails_keeps_lab_emails(alice_client: Client, alice: User) -> None:
     response = alice_client.post(URL, {"email_lab_reminders": "on"}, follow=True)
 
     assert response.redirect_chain == [(URL, 302)]
-    assert "Your email choices are saved." in page_words(response)
+    assert "Your email choices are saved." in words(response)
     preferences = PatientPreferences.objects.get(patient=alice)
     assert preferences.email_lab_reminders is True
     assert preferences.email_dose_reminders is False
@@ -117,7 +119,7 @@ def test_turning_both_off(alice_client: Client, alice: User) -> None:
     assert (preferences.email_lab_reminders, preferences.email_dose_reminders) == (False, False)
 
 
-@pytest.mark.usefixtures("bob_on_anakinra")
+@pytest.mark.usefixtures("bob_therapy")
 def test_saving_choices_changes_only_ones_own(bob_client: Client, alice: User, bob: User) -> None:
     PatientPreferences.objects.create(patient=alice)
 
@@ -134,14 +136,16 @@ def test_a_new_calendar_link_replaces_the_old_one(alice_client: Client, alice: U
     response = alice_client.post(RESET, follow=True)
 
     assert response.redirect_chain == [(URL, 302)]
-    assert "The old link no longer works anywhere." in page_words(response)
+    assert "The old link no longer works anywhere." in words(response)
     new = PatientPreferences.objects.get(patient=alice).calendar_token
     assert new != old
-    assert f"/labs/calendar/{new}.ics" in response.content.decode()
+    assert attr(select_one(response, "#calendar-url"), "value").endswith(
+        f"/labs/calendar/{new}.ics"
+    )
     assert old not in response.content.decode()
 
 
-@pytest.mark.usefixtures("bob_on_anakinra")
+@pytest.mark.usefixtures("bob_therapy")
 def test_a_new_calendar_link_for_bob_leaves_alices_alone(bob_client: Client, alice: User) -> None:
     alices = PatientPreferences.objects.create(patient=alice).calendar_token
 
@@ -162,9 +166,13 @@ def test_the_account_page_works_before_a_therapy_is_set(
 
 
 def test_export_holds_all_of_alices_own_data(
-    alice_client: Client, alice: User, alice_on_anakinra: Therapy, anakinra: Medicine
+    alice_client: Client,
+    alice: User,
+    alice_therapy: Therapy,
+    anakinra: Medicine,
+    alices_world: dict[str, Any],
 ) -> None:
-    world = _alices_world(alice_on_anakinra, anakinra)
+    world = alices_world
 
     response = alice_client.get(EXPORT)
 
@@ -172,7 +180,7 @@ def test_export_holds_all_of_alices_own_data(
     assert response["Content-Disposition"].startswith("attachment;")
     data = json.loads(response.content)
     assert data["account"] == {"email": alice.email, "name": "Alice"}
-    assert data["therapy"]["start_date"] == alice_on_anakinra.start_date.isoformat()
+    assert data["therapy"]["start_date"] == alice_therapy.start_date.isoformat()
     assert data["therapy"]["medicine"] == anakinra.display_name
     assert {dose["id"] for dose in data["doses"]} == {
         str(world["dose"].uuid),
@@ -202,12 +210,12 @@ def test_bobs_export_holds_none_of_alices_rows(
     bob_client: Client,
     bob: User,
     alice: User,
-    alice_on_anakinra: Therapy,
-    bob_on_anakinra: Therapy,
-    anakinra: Medicine,
+    bob_therapy: Therapy,
+    alices_world: dict[str, Any],
+    log_dose: LogDose,
 ) -> None:
-    world = _alices_world(alice_on_anakinra, anakinra)
-    bobs_dose = new_dose(bob_on_anakinra, TODAY - datetime.timedelta(days=1))
+    world = alices_world
+    bobs_dose = log_dose(bob_therapy, local_time(bob_therapy, YESTERDAY))
 
     response = bob_client.get(EXPORT)
 
@@ -218,7 +226,7 @@ def test_bobs_export_holds_none_of_alices_rows(
     assert "Alice's own words" not in body
     data = json.loads(body)
     assert data["account"]["email"] == bob.email
-    assert data["therapy"]["start_date"] == bob_on_anakinra.start_date.isoformat()
+    assert data["therapy"]["start_date"] == bob_therapy.start_date.isoformat()
     assert [dose["id"] for dose in data["doses"]] == [str(bobs_dose.uuid)]
     assert data["side_effect_reports"] == []
     assert data["lab_results"] == []
@@ -226,18 +234,19 @@ def test_bobs_export_holds_none_of_alices_rows(
 
 
 def test_the_dose_csv_holds_only_ones_own_doses(
-    bob_client: Client, alice_on_anakinra: Therapy, bob_on_anakinra: Therapy
+    bob_client: Client, alice_therapy: Therapy, bob_therapy: Therapy, log_dose: LogDose
 ) -> None:
-    new_dose(alice_on_anakinra, TODAY - datetime.timedelta(days=3))
-    new_dose(bob_on_anakinra, TODAY - datetime.timedelta(days=1))
+    log_dose(alice_therapy, local_time(alice_therapy, TODAY - datetime.timedelta(days=3)))
+    log_dose(bob_therapy, local_time(bob_therapy, YESTERDAY))
 
     response = bob_client.get(DOSE_CSV)
 
     assert response.status_code == 200
     assert response["Content-Disposition"].startswith("attachment;")
-    rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
+    assert response.streaming
+    rows = list(csv.reader(io.StringIO(response.getvalue().decode())))
     assert rows[0][:3] == ["date", "time", "status"]
-    assert [row[0] for row in rows[1:]] == [(TODAY - datetime.timedelta(days=1)).isoformat()]
+    assert [row[0] for row in rows[1:]] == [YESTERDAY.isoformat()]
 
 
 # --- who may do what -------------------------------------------------------------------------

@@ -9,14 +9,13 @@ from decimal import Decimal
 
 import pytest
 from django.test import Client
+from pytest_django.asserts import assertContains
 
 from monographs.models import InjectionSite
 from portal.models import User
+from tests.pages import FUTURE, attr, field_errors, over_max, radios, select_one, words
+from tests.world import LogDose, new_york
 from tracking.models import DoseLog, Therapy
-
-from ..markup import find_all
-from .conftest import LogDose, new_york
-from .pages import FUTURE, field_errors, over_max, radios, text
 
 Area = InjectionSite.BodyArea
 
@@ -76,17 +75,16 @@ def test_edit_form_shows_the_entry_in_the_patients_time(
     response = alice_client.get(_edit_url(dose))
 
     assert response.status_code == 200
-    html = text(response)
-    assert "<h1>Edit dose entry</h1>" in html
-    [when] = find_all(html, "input", name="taken_at")
-    assert when.attrs["value"] == "2026-11-18T08:15"
-    [amount] = find_all(html, "input", name="dose_mg")
-    assert Decimal(amount.attrs["value"]) == Decimal("100")
-    [checked] = [radio for radio in radios(response, "site") if radio.checked]
+    assertContains(response, "<h1>Edit dose entry</h1>", html=True)
+    form = select_one(response, "form.dose-form")
+    assert attr(form, "action") == _edit_url(dose)
+    assert attr(select_one(form, 'input[name="taken_at"]'), "value") == "2026-11-18T08:15"
+    assert Decimal(attr(select_one(form, 'input[name="dose_mg"]'), "value")) == Decimal("100")
+    [checked] = [radio for radio in radios(form, "site") if radio.checked]
     assert checked.label == "Front of left thigh"
-    assert "before breakfast" in html
-    assert f'action="{_edit_url(dose)}"' in html
-    assert f'href="{_delete_url(dose)}"' in html
+    assert words(select_one(form, 'textarea[name="note"]')) == "before breakfast"
+    delete = select_one(form, f'a[href="{_delete_url(dose)}"]')
+    assert words(delete) == "Delete this entry"
 
 
 def test_edit_saves_the_change_and_keeps_the_earlier_version(
@@ -119,7 +117,7 @@ def test_edit_saves_the_change_and_keeps_the_earlier_version(
         "fixed",
     )
     assert newest.history_user == alice
-    assert "Your changes are saved. The earlier version is kept." in text(
+    assert "Your changes are saved. The earlier version is kept." in words(
         alice_client.get("/doses/")
     )
 
@@ -218,10 +216,13 @@ def test_delete_asks_first_and_deletes_nothing_on_get(alice_client: Client, dose
     response = alice_client.get(_delete_url(dose))
 
     assert response.status_code == 200
-    html = text(response)
-    assert "<h1>Delete this dose entry?</h1>" in html
-    assert "Taken on Wednesday 18 November 2026 at 8:15 AM: 100 mg, Front of left thigh." in html
-    assert f'action="{_delete_url(dose)}"' in html
+    assertContains(response, "<h1>Delete this dose entry?</h1>", html=True)
+    assert "Taken on Wednesday 18 November 2026 at 8:15 AM: 100 mg, Front of left thigh." in (
+        words(response)
+    )
+    form = select_one(response, f'form[action="{_delete_url(dose)}"]')
+    assert attr(form, "method") == "post"
+    assert words(select_one(form, "button")) == "Yes, delete it"
     assert DoseLog.objects.filter(pk=dose.pk).exists()
 
 
@@ -232,9 +233,9 @@ def test_delete_confirmation_describes_a_skipped_entry(
         alice_therapy, new_york(2026, 11, 17, 9), status="skipped", skip_reason="Unwell"
     )
 
-    html = text(alice_client.get(_delete_url(skipped)))
+    page = words(alice_client.get(_delete_url(skipped)))
 
-    assert "Skipped on Tuesday 17 November 2026: Unwell." in html
+    assert "Skipped on Tuesday 17 November 2026: Unwell." in page
 
 
 def test_delete_removes_the_entry_and_keeps_a_copy_in_history(
@@ -252,9 +253,9 @@ def test_delete_removes_the_entry_and_keeps_a_copy_in_history(
     assert deleted.dose_mg == Decimal("100")
     assert deleted.note == "before breakfast"
     assert DoseLog.history.filter(id=dose.pk).count() == 2
-    listing = text(alice_client.get("/doses/"))
-    assert "The entry is deleted. A copy is kept in your record's history." in listing
-    assert "before breakfast" not in listing
+    listing = alice_client.get("/doses/")
+    assert "The entry is deleted. A copy is kept in your record's history." in words(listing)
+    assert "before breakfast" not in listing.content.decode()
 
 
 def test_an_edit_then_a_delete_keep_all_three_versions(
@@ -302,7 +303,7 @@ def test_bob_gets_404_for_alices_entry_and_it_stays_as_it_was(
         response = bob_client.post(address, _data(sites[Area.RIGHT_THIGH], dose_mg="10"))
 
     assert response.status_code == 404
-    assert "before breakfast" not in text(response)
+    assert "before breakfast" not in response.content.decode()
     assert _snapshot(dose) == before
     assert dose.history.count() == 1
     assert not DoseLog.objects.for_patient(bob_therapy.patient).exists()

@@ -6,22 +6,21 @@ import csv
 import io
 
 import pytest
-from django.http import StreamingHttpResponse
+from django.http.response import HttpResponseBase
 from django.test import Client
 
 from monographs.models import InjectionSite
+from tests.world import BulkDoses, LogDose, new_york
 from tracking.models import Therapy
-
-from .conftest import BulkDoses, LogDose, new_york
 
 URL = "/doses/export.csv"
 Area = InjectionSite.BodyArea
 HEADER = ["date", "time", "status", "dose_mg", "site", "skip_reason", "note"]
 
 
-def _rows(response: StreamingHttpResponse) -> list[list[str]]:
+def _rows(response: HttpResponseBase) -> list[list[str]]:
     assert response.streaming
-    body = b"".join(response.streaming_content).decode("utf-8")
+    body = response.getvalue().decode("utf-8")  # the streamed chunks, joined
     return list(csv.reader(io.StringIO(body, newline="")))
 
 

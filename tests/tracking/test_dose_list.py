@@ -3,25 +3,37 @@
 from __future__ import annotations
 
 import datetime
-import re
 
 import pytest
 from django.test import Client
 from pytest_django import DjangoAssertNumQueries
+from pytest_django.asserts import assertContains
 
 from monographs.models import InjectionSite
+from tests.pages import Markup, attr, calendar_statuses, select, select_one, words
+from tests.world import TODAY, BulkDoses, LogDose, new_york
 from tracking.models import DoseLog, Therapy
-
-from .conftest import TODAY, BulkDoses, LogDose, new_york
-from .pages import calendar_statuses, text
 
 URL = "/doses/"
 Area = InjectionSite.BodyArea
-ENTRY_TIME = re.compile(r'<time datetime="([^"]+)">')
 
 
-def _entry_times(html: str) -> list[datetime.datetime]:
-    return [datetime.datetime.fromisoformat(value) for value in ENTRY_TIME.findall(html)]
+def _entry_times(page: Markup) -> list[datetime.datetime]:
+    """When each entry in the list was taken, as its <time datetime> says."""
+    return [
+        datetime.datetime.fromisoformat(attr(time, "datetime"))
+        for time in select(page, ".entry time")
+    ]
+
+
+def _month(page: Markup) -> str:
+    """The month the calendar shows."""
+    return words(select_one(page, "#calendar-heading"))
+
+
+def _month_links(page: Markup) -> dict[str, str]:
+    """The calendar's links to other months: words -> href."""
+    return {words(link): attr(link, "href") for link in select(page, ".calendar-nav a")}
 
 
 def _log_days(therapy: Therapy, log_dose: LogDose, count: int) -> list[DoseLog]:
@@ -45,18 +57,18 @@ def test_history_lists_entries_newest_first_in_the_patients_time(
     response = alice_client.get(URL)
 
     assert response.status_code == 200
-    html = text(response)
-    assert "<h1>Your dose history</h1>" in html
-    assert _entry_times(html) == [
+    assertContains(response, "<h1>Your dose history</h1>", html=True)
+    assert _entry_times(response) == [
         new_york(2026, 11, 18, 7, 40),
         new_york(2026, 11, 17, 9),
         new_york(2026, 11, 16, 8, 5),
     ]
-    assert "Wed 18 Nov 2026, 7:40 AM</time>" in html
-    assert "100 mg, Front of right thigh" in html
-    assert "Note: ok" in html
-    assert "Flu" in html
-    assert "Mon 16 Nov 2026, 8:05 AM</time>" in html
+    newest, skipped, oldest = [words(entry) for entry in select(response, ".entry")]
+    assert newest.startswith(
+        "Taken Wed 18 Nov 2026, 7:40 AM 100 mg, Front of right thigh Note: ok"
+    )
+    assert skipped.startswith("Skipped Tue 17 Nov 2026, 9:00 AM Flu")
+    assert oldest.startswith("Taken Mon 16 Nov 2026, 8:05 AM 100 mg, Front of left thigh")
 
 
 def test_history_is_paginated_20_a_page(
@@ -64,26 +76,26 @@ def test_history_is_paginated_20_a_page(
 ) -> None:
     doses = _log_days(alice_therapy, log_dose, 25)  # newest first
 
-    first = text(alice_client.get(URL))
-    second = text(alice_client.get(URL, {"page": 2}))
+    first = alice_client.get(URL)
+    second = alice_client.get(URL, {"page": 2})
 
     assert _entry_times(first) == [dose.taken_at for dose in doses[:20]]
     assert _entry_times(second) == [dose.taken_at for dose in doses[20:]]
-    assert "Page 1 of 2" in first
-    assert "?page=2&amp;month=2026-11" in alice_client.get(URL).content.decode()
-    assert "Page 2 of 2" in second
+    assert words(select_one(first, ".pagination")) == "Page 1 of 2 Older"
+    assert attr(select_one(first, ".pagination a"), "href") == "?page=2&month=2026-11"
+    assert words(select_one(second, ".pagination")) == "Newer Page 2 of 2"
     # A page past the end, or not a number, still shows a page.
-    assert _entry_times(text(alice_client.get(URL, {"page": 99}))) == _entry_times(second)
-    assert _entry_times(text(alice_client.get(URL, {"page": "x"}))) == _entry_times(first)
+    assert _entry_times(alice_client.get(URL, {"page": 99})) == _entry_times(second)
+    assert _entry_times(alice_client.get(URL, {"page": "x"})) == _entry_times(first)
 
 
 def test_history_without_entries_invites_a_first_one(
     alice_client: Client, alice_therapy: Therapy
 ) -> None:
-    html = text(alice_client.get(URL))
+    page = words(alice_client.get(URL))
 
-    assert "Nothing logged yet." in html
-    assert "Page 1" not in html
+    assert "Nothing logged yet." in page
+    assert "Page 1" not in page
 
 
 def test_calendar_shows_this_month_taken_skipped_missed_due_and_future(
@@ -106,7 +118,7 @@ def test_calendar_shows_this_month_taken_skipped_missed_due_and_future(
     assert days[17] == "taken"
     assert days[18] == "due"
     assert {days[day] for day in range(19, 31)} == {"none"}
-    assert '<h2 id="calendar-heading">November 2026</h2>' in text(response)
+    assert _month(response) == "November 2026"
 
 
 def test_calendar_of_an_earlier_month_by_query(
@@ -119,24 +131,24 @@ def test_calendar_of_an_earlier_month_by_query(
 
     response = alice_client.get(URL, {"month": "2026-10"})
 
-    html = text(response)
     days = calendar_statuses(response)
-    assert "October 2026" in html
+    assert _month(response) == "October 2026"
     assert {days[day] for day in range(1, 9)} == {"none"}
     assert days[9] == "taken"
     assert days[10] == "missed"
     assert days[31] == "taken"
-    assert 'href="?month=2026-11"' in html  # next month, up to this one
-    assert 'href="?month=2026-09"' in html
+    assert _month_links(response) == {
+        "Previous month: September 2026": "?month=2026-09",
+        "Next month: November 2026": "?month=2026-11",  # up to this one
+    }
 
 
 def test_calendar_has_no_next_month_after_this_one(
     alice_client: Client, alice_therapy: Therapy
 ) -> None:
-    html = text(alice_client.get(URL))
-
-    assert 'href="?month=2026-10"' in html
-    assert 'href="?month=2026-12"' not in html
+    assert _month_links(alice_client.get(URL)) == {
+        "Previous month: October 2026": "?month=2026-10"
+    }
 
 
 @pytest.mark.parametrize("month", ["", "nonsense", "2026-13", "2026-1x"])
@@ -146,7 +158,7 @@ def test_an_unreadable_month_shows_this_month(
     response = alice_client.get(URL, {"month": month})
 
     assert response.status_code == 200
-    assert "November 2026" in text(response)
+    assert _month(response) == "November 2026"
 
 
 @pytest.mark.parametrize("month", ["0001-01", "9999-12"])
@@ -156,7 +168,7 @@ def test_a_month_at_the_edge_of_the_calendar_does_not_break_the_page(
     response = alice_client.get(URL, {"month": month})
 
     assert response.status_code == 200
-    assert "November 2026" in text(response)
+    assert _month(response) == "November 2026"
 
 
 def test_a_late_evening_dose_is_taken_on_its_new_york_day_in_the_calendar(
@@ -183,9 +195,8 @@ def test_bob_sees_only_his_own_history(
 
     response = bob_client.get(URL)
 
-    html = text(response)
-    assert "alice only" not in html
-    assert _entry_times(html) == [new_york(2026, 11, 16, 9)]
+    assert "alice only" not in response.content.decode()
+    assert _entry_times(response) == [new_york(2026, 11, 16, 9)]
     assert calendar_statuses(response)[17] == "missed"
 
 
@@ -217,7 +228,6 @@ def test_history_query_count_does_not_grow_with_the_log(
         response = alice_client.get(URL)
 
     assert response.status_code == 200
-    html = text(response)
-    assert len(_entry_times(html)) == min(20, count)
-    assert ("Page 1 of 50" in html) is (count == 1000)
+    assert len(_entry_times(response)) == min(20, count)
+    assert ("Page 1 of 50" in words(response)) is (count == 1000)
     assert calendar_statuses(response)[TODAY.day - 1] == "taken"

@@ -7,24 +7,28 @@ import uuid
 from decimal import Decimal
 
 import pytest
+from django.db.models import Sum
 from django.test import Client
+from pytest_django.asserts import assertContains
 
 from monographs.models import InjectionSite
 from portal.models import User
-from tracking.models import DoseLog, Therapy
-
-from ..markup import find_all
-from .conftest import LogDose, MakeTherapy, new_york
-from .pages import (
+from tests.pages import (
     FUTURE,
     NOT_POSITIVE,
     SECOND_DOSE,
+    Markup,
+    attr,
     field_errors,
     helper_only,
     over_max,
     radios,
-    text,
+    select,
+    select_one,
+    words,
 )
+from tests.world import LogDose, MakeTherapy, new_york
+from tracking.models import DoseLog, Therapy
 
 URL = "/doses/new/"
 Area = InjectionSite.BodyArea
@@ -44,6 +48,11 @@ def _data(site: InjectionSite, /, **changes: str) -> dict[str, str]:
     return data
 
 
+def _value(page: Markup, name: str) -> str:
+    """What the form's input called `name` holds."""
+    return attr(select_one(page, f'input[name="{name}"]'), "value")
+
+
 @pytest.fixture
 def thigh(sites: dict[str, InjectionSite]) -> InjectionSite:
     return sites[Area.LEFT_THIGH]
@@ -58,17 +67,15 @@ def test_form_starts_from_now_the_prescribed_dose_and_the_suggested_site(
     response = alice_client.get(URL)
 
     assert response.status_code == 200
-    html = text(response)
-    assert "<h1>Log a dose</h1>" in html
-    [when] = find_all(html, "input", name="taken_at")
-    assert when.attrs["value"] == "2026-11-18T10:00"  # 15:00 UTC in New York
-    [dose] = find_all(html, "input", name="dose_mg")
-    assert Decimal(dose.attrs["value"]) == Decimal("100")
-    [submission] = find_all(html, "input", name="submission_id")
-    assert uuid.UUID(submission.attrs["value"])
+    assertContains(response, "<h1>Log a dose</h1>", html=True)
+    assert _value(response, "taken_at") == "2026-11-18T10:00"  # 15:00 UTC in New York
+    assert Decimal(_value(response, "dose_mg")) == Decimal("100")
+    assert uuid.UUID(_value(response, "submission_id"))
     [checked] = [radio for radio in radios(response, "site") if radio.checked]
     assert checked.label == "Front of left thigh"
-    assert "Suggested: Front of left thigh, the site you have used least recently." in html
+    assert "Suggested: Front of left thigh, the site you have used least recently." in words(
+        response
+    )
 
 
 def test_form_labels_every_site_and_marks_the_helper_only_ones(
@@ -99,16 +106,18 @@ def test_body_map_shows_the_suggested_site_and_when_each_was_last_used(
 
     response = alice_client.get(URL)
 
-    html = text(response)
-    assert find_all(html, "svg", role="img")
-    suggested = find_all(html, "circle", **{"class": "body-map__site body-map__site--suggested"})
-    used = find_all(html, "circle", **{"class": "body-map__site body-map__site--used"})
-    assert len(suggested) == 1
-    assert len(used) == 2
-    assert "<title>Front of right thigh (suggested next), not used yet</title>" in html
-    assert "<title>Front of left thigh, last used 17 Nov</title>" in html
-    assert "<li>Left side of lower belly: last used 16 Nov 2026</li>" in html
-    assert "Suggested next site: Front of right thigh." in html
+    body_map = select_one(response, '.body-map svg[role="img"]')
+    # Each site's circle is drawn by its state and named in its <title>.
+    suggested = [words(site) for site in body_map.select("circle.body-map__site--suggested")]
+    used = [words(site) for site in body_map.select("circle.body-map__site--used")]
+    assert suggested == ["Front of right thigh (suggested next), not used yet"]
+    assert sorted(used) == [
+        "Front of left thigh, last used 17 Nov",
+        "Left side of lower belly, last used 16 Nov",
+    ]
+    history = [words(item) for item in select(response, ".site-history li")]
+    assert "Left side of lower belly: last used 16 Nov 2026" in history
+    assert "Suggested next site: Front of right thigh." in words(body_map)
     [checked] = [radio for radio in radios(response, "site") if radio.checked]
     assert checked.label == "Front of right thigh"
 
@@ -118,9 +127,9 @@ def test_helper_box_starts_ticked_when_someone_else_injects(
 ) -> None:
     make_therapy(alice, someone_else_injects=True)
 
-    [box] = find_all(alice_client.get(URL).content.decode(), "input", name="helper_injecting")
+    box = select_one(alice_client.get(URL), 'input[name="helper_injecting"]')
 
-    assert "checked" in box.attrs
+    assert box.has_attr("checked")
 
 
 # --- saving -----------------------------------------------------------------------------
@@ -146,7 +155,7 @@ def test_logging_a_taken_dose_saves_it_and_goes_to_the_dashboard(
     assert dose.site == thigh
     assert dose.note == "left it late"
     assert dose.history.get().history_user == alice
-    dashboard = text(alice_client.get("/"))
+    dashboard = words(alice_client.get("/"))
     assert "Dose logged: 100 mg at 7:45 AM, Front of left thigh." in dashboard
 
 
@@ -163,7 +172,7 @@ def test_logging_a_skipped_dose_keeps_the_reason_and_no_dose_or_site(
     assert dose.skip_reason == "Fever, told to pause"
     assert dose.dose_mg is None
     assert dose.site is None
-    assert "Skipped dose logged for 18 November." in text(alice_client.get("/"))
+    assert "Skipped dose logged for 18 November." in words(alice_client.get("/"))
 
 
 def test_a_dose_logged_late_in_the_evening_counts_for_that_new_york_day(
@@ -253,8 +262,7 @@ def test_a_refused_dose_re_renders_with_a_plain_message_and_saves_nothing(
     assert field_errors(response, field) == [message]
     assert DoseLog.objects.count() == 0
     # What the patient typed is still there to correct.
-    [when] = find_all(response.content.decode(), "input", name="taken_at")
-    assert when.attrs["value"] == changes.get("taken_at", "2026-11-18T09:30")
+    assert _value(response, "taken_at") == changes.get("taken_at", "2026-11-18T09:30")
 
 
 def test_a_helper_only_site_is_refused_without_the_helper_box(
@@ -296,7 +304,7 @@ def test_a_per_kg_patients_daily_max_is_dose_per_kg_times_weight(
     assert DoseLog.objects.count() == 1
     # The same patient may still take up to the maximum: 50 + 30 = 80 mg.
     assert alice_client.post(URL, _data(thigh, dose_mg="30")).status_code == 302
-    assert sorted(DoseLog.objects.values_list("dose_mg", flat=True)) == [
+    assert list(DoseLog.objects.order_by("dose_mg").values_list("dose_mg", flat=True)) == [
         Decimal("30"),
         Decimal("50"),
     ]
@@ -328,21 +336,20 @@ def test_a_second_dose_on_a_once_daily_day_asks_first_then_saves_when_confirmed(
     question = alice_client.post(URL, second)
 
     assert question.status_code == 200
-    html = text(question)
-    assert SECOND_DOSE in html
-    assert "Yes, log another dose" in html
-    [confirm] = find_all(html, "input", name="confirm_second")
-    assert confirm.attrs["type"] == "hidden"
-    assert confirm.attrs["value"].lower() == "true"
-    [submission] = find_all(html, "input", name="submission_id")
-    assert submission.attrs["value"] == second["submission_id"]
+    alert = select_one(question, "#confirm-second")
+    assert SECOND_DOSE in words(alert)
+    assert words(select_one(alert, "button")) == "Yes, log another dose"
+    confirm = select_one(question, 'input[name="confirm_second"]')
+    assert attr(confirm, "type") == "hidden"
+    assert attr(confirm, "value").lower() == "true"
+    assert _value(question, "submission_id") == second["submission_id"]
     assert DoseLog.objects.count() == 1
 
-    confirmed = alice_client.post(URL, {**second, "confirm_second": confirm.attrs["value"]})
+    confirmed = alice_client.post(URL, {**second, "confirm_second": attr(confirm, "value")})
 
     assert confirmed.status_code == 302
     assert DoseLog.objects.count() == 2
-    assert sum(DoseLog.objects.values_list("dose_mg", flat=True)) == Decimal("80")
+    assert DoseLog.objects.aggregate(total=Sum("dose_mg")) == {"total": Decimal("80")}
 
 
 def test_a_confirmed_second_dose_is_still_held_to_the_daily_max(
@@ -403,7 +410,7 @@ def test_a_new_form_on_the_same_day_is_a_second_dose_not_a_resubmission(
     response = alice_client.post(URL, _data(thigh, dose_mg="40"))
 
     assert response.status_code == 200
-    assert SECOND_DOSE in text(response)
+    assert SECOND_DOSE in words(response)
     assert DoseLog.objects.count() == 1
 
 
@@ -419,10 +426,11 @@ def test_a_form_submission_id_already_used_by_another_patient_saves_nothing_for_
     response = bob_client.post(URL, _data(thigh, submission_id=str(alices.submission_id)))
 
     assert response.status_code == 200
-    assert "This form has already been used. Reload the page and try again." in text(response)
+    assert "This form has already been used. Reload the page and try again." in words(response)
     assert DoseLog.objects.count() == 1
     assert not DoseLog.objects.for_patient(bob_therapy.patient).exists()
-    assert "8:15" not in text(bob_client.get("/")) + text(response)
+    for page in (response, bob_client.get("/")):
+        assert "8:15" not in page.content.decode()  # nowhere, not even in an attribute
 
 
 # --- the checklist ----------------------------------------------------------------------

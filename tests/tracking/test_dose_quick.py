@@ -7,43 +7,54 @@ import uuid
 from decimal import Decimal
 
 import pytest
+from bs4 import Tag
+from django.db.models import Sum
 from django.test import Client
 
 from monographs.models import InjectionSite
 from portal.models import User
+from tests.pages import (
+    SECOND_DOSE,
+    Markup,
+    attr,
+    over_max,
+    select,
+    strip_statuses,
+    top_elements,
+    words,
+)
+from tests.world import LogDose, MakeTherapy, new_york
 from tracking.models import DoseLog, Therapy
-
-from .conftest import LogDose, MakeTherapy, new_york
-from .pages import SECOND_DOSE, over_max, text
 
 URL = "/doses/quick/"
 Area = InjectionSite.BodyArea
-HTMX = {"HTTP_HX_REQUEST": "true"}
+HTMX = {"HX-Request": "true"}
 
 
 def _submission() -> dict[str, str]:
     return {"submission_id": str(uuid.uuid4())}
 
 
-def _card(html: str) -> str:
-    """The response is the #today-card section, then the 14-day card out of band."""
-    html = html.strip()
-    assert html.startswith('<section id="today-card"'), html[:200]
-    assert "<html" not in html
-    card, separator, recent = html.partition('<section id="recent-card"')
-    assert separator, "the 14-day card must come with the today card"
-    assert 'hx-swap-oob="true"' in recent.split(">", 1)[0]
-    return card.strip()
+def _cards(response: Markup) -> tuple[Tag, Tag]:
+    """The answer is the #today-card section, then the 14-day card out of band."""
+    [card, recent] = top_elements(response)  # not a whole page
+    assert (card.name, card.get("id")) == ("section", "today-card")
+    assert (recent.name, recent.get("id")) == ("section", "recent-card")
+    assert attr(recent, "hx-swap-oob") == "true"
+    return card, recent
+
+
+def _card(response: Markup) -> Tag:
+    return _cards(response)[0]
 
 
 def test_htmx_one_tap_brings_the_14_day_strip_up_to_date(
     alice_client: Client, alice_therapy: Therapy, sites: dict[str, InjectionSite]
 ) -> None:
-    response = alice_client.post(URL, _submission(), **HTMX)
+    response = alice_client.post(URL, _submission(), headers=HTMX)
 
-    recent = response.content.decode().partition('<section id="recent-card"')[2]
-    days = recent.split('class="strip__day strip__day--')[1:]
-    assert days[-1].startswith("taken")
+    _, recent = _cards(response)
+    assert strip_statuses(recent)[-1] == (18, "taken")
 
 
 def test_one_tap_logs_the_prescribed_dose_now_at_the_suggested_site(
@@ -61,22 +72,22 @@ def test_one_tap_logs_the_prescribed_dose_now_at_the_suggested_site(
     assert dose.dose_mg == Decimal("100")
     assert dose.site == sites[Area.LEFT_THIGH]
     assert dose.history.get().history_user == alice
-    dashboard = text(alice_client.get("/"))
+    dashboard = words(alice_client.get("/"))
     assert "Dose logged: 100 mg at 10:00 AM, Front of left thigh." in dashboard
-    assert "Taken</span> at 10:00 AM: 100 mg, Front of left thigh" in dashboard
+    assert "Taken at 10:00 AM: 100 mg, Front of left thigh" in dashboard
 
 
 def test_one_tap_with_htmx_answers_with_the_updated_today_card(
     alice_client: Client, alice_therapy: Therapy
 ) -> None:
-    response = alice_client.post(URL, _submission(), **HTMX)
+    response = alice_client.post(URL, _submission(), headers=HTMX)
 
     assert response.status_code == 200
-    html = _card(text(response))
-    assert "Your dose is logged. Thank you." in html
-    assert "Taken</span> at 10:00 AM: 100 mg, Front of left thigh" in html
-    assert "Next injection site: <strong>Front of right thigh</strong>" in html
-    assert 'action="/doses/quick/"' not in html  # today's once-daily dose is in
+    card = _card(response)
+    assert "Your dose is logged. Thank you." in words(card)
+    assert "Taken at 10:00 AM: 100 mg, Front of left thigh" in words(card)
+    assert "Next injection site: Front of right thigh" in words(card)
+    assert select(card, '[action="/doses/quick/"]') == []  # today's once-daily dose is in
     assert "HX-Request" in response["Vary"]
     assert DoseLog.objects.count() == 1
 
@@ -90,7 +101,7 @@ def test_one_tap_rotates_to_the_next_site(
     log_dose(alice_therapy, new_york(2026, 11, 16, 8), site=sites[Area.LEFT_THIGH])
     log_dose(alice_therapy, new_york(2026, 11, 17, 8), site=sites[Area.RIGHT_THIGH])
 
-    alice_client.post(URL, _submission(), **HTMX)
+    alice_client.post(URL, _submission(), headers=HTMX)
 
     assert (
         DoseLog.objects.on_day(datetime.date(2026, 11, 18)).get().site == sites[Area.LEFT_ABDOMEN]
@@ -110,9 +121,9 @@ def test_one_tap_uses_a_helper_site_only_when_someone_else_injects(
     ):
         log_dose(therapy, new_york(2026, 11, day, 8), site=sites[area])
 
-    response = alice_client.post(URL, _submission(), **HTMX)
+    response = alice_client.post(URL, _submission(), headers=HTMX)
 
-    assert "Your dose is logged. Thank you." in text(response)
+    assert "Your dose is logged. Thank you." in words(_card(response))
     assert DoseLog.objects.on_day(datetime.date(2026, 11, 18)).get().site == sites[Area.LEFT_ARM]
 
 
@@ -126,11 +137,11 @@ def test_one_tap_for_bob_uses_only_his_own_history(
 ) -> None:
     log_dose(alice_therapy, new_york(2026, 11, 18, 7), site=sites[Area.LEFT_THIGH])
 
-    response = bob_client.post(URL, _submission(), **HTMX)
+    response = bob_client.post(URL, _submission(), headers=HTMX)
 
-    html = _card(text(response))
-    assert "Taken</span> at 10:00 AM: 100 mg, Front of left thigh" in html
-    assert "7:00 AM" not in html
+    card = _card(response)
+    assert "Taken at 10:00 AM: 100 mg, Front of left thigh" in words(card)
+    assert "7:00" not in response.content.decode()
     bobs = DoseLog.objects.for_patient(bob).get()
     assert bobs.site == sites[Area.LEFT_THIGH]
     assert DoseLog.objects.for_patient(alice_therapy.patient).count() == 1
@@ -146,14 +157,14 @@ def test_a_second_one_tap_on_a_once_daily_day_asks_in_the_card_and_saves_nothing
     therapy = make_therapy(alice, prescribed_dose="50")
     log_dose(therapy, new_york(2026, 11, 18, 7))
 
-    response = alice_client.post(URL, {"submission_id": str(uuid.uuid4())}, **HTMX)
+    response = alice_client.post(URL, {"submission_id": str(uuid.uuid4())}, headers=HTMX)
 
     assert response.status_code == 200
-    html = _card(text(response))
-    assert SECOND_DOSE in html
-    assert 'role="alert"' in html
-    assert 'href="/doses/new/"' in html  # where to confirm it
-    assert "Your dose is logged" not in html
+    [alert] = select(_card(response), '[role="alert"]')
+    assert SECOND_DOSE in words(alert)
+    [link] = select(alert, 'a[href="/doses/new/"]')  # where to confirm it
+    assert words(link) == "Open the full dose form"
+    assert "Your dose is logged" not in words(response)
     assert DoseLog.objects.count() == 1
 
 
@@ -169,7 +180,7 @@ def test_a_second_one_tap_without_htmx_goes_to_the_full_form_with_the_question(
     assert response.status_code == 302
     assert response["Location"] == "/doses/new/"
     assert DoseLog.objects.count() == 1
-    assert SECOND_DOSE in text(alice_client.get("/doses/new/"))
+    assert SECOND_DOSE in words(alice_client.get("/doses/new/"))
 
 
 def test_one_tap_above_the_daily_max_is_refused_and_saves_nothing(
@@ -177,9 +188,9 @@ def test_one_tap_above_the_daily_max_is_refused_and_saves_nothing(
 ) -> None:
     log_dose(alice_therapy, new_york(2026, 11, 18, 7), dose_mg="60")
 
-    response = alice_client.post(URL, _submission(), **HTMX)
+    response = alice_client.post(URL, _submission(), headers=HTMX)
 
-    assert over_max(160, 100) in _card(text(response))
+    assert over_max(160, 100) in words(_card(response))
     assert DoseLog.objects.count() == 1
 
 
@@ -189,24 +200,24 @@ def test_one_tap_holds_a_per_kg_patient_to_mg_per_kg_times_weight(
     # 2 mg/kg at 10 kg: each tap gives 20 mg; the day's limit is 8 mg/kg x 10 kg = 80 mg.
     log_dose(nomid_therapy, new_york(2026, 11, 18, 7), dose_mg="50")
 
-    first = alice_client.post(URL, _submission(), **HTMX)
-    assert "Your dose is logged. Thank you." in text(first)
+    first = alice_client.post(URL, _submission(), headers=HTMX)
+    assert "Your dose is logged. Thank you." in words(_card(first))
     assert DoseLog.objects.count() == 2
 
-    second = alice_client.post(URL, _submission(), **HTMX)
+    second = alice_client.post(URL, _submission(), headers=HTMX)
 
-    assert over_max(90, 80) in _card(text(second))
+    assert over_max(90, 80) in words(_card(second))
     assert DoseLog.objects.count() == 2
-    assert sum(DoseLog.objects.values_list("dose_mg", flat=True)) == Decimal("70")
+    assert DoseLog.objects.aggregate(total=Sum("dose_mg")) == {"total": Decimal("70")}
 
 
 def test_one_tap_without_a_submission_id_saves_nothing(
     alice_client: Client, alice_therapy: Therapy
 ) -> None:
-    response = alice_client.post(URL, {}, **HTMX)
+    response = alice_client.post(URL, {}, headers=HTMX)
 
-    html = _card(text(response))
-    assert 'role="alert"' in html
+    [alert] = select(_card(response), '[role="alert"]')
+    assert words(alert) == "This field is required. Open the full dose form"
     assert DoseLog.objects.count() == 0
 
 
@@ -219,16 +230,16 @@ def test_a_double_tap_makes_one_row(
 ) -> None:
     data = _submission()
 
-    first = alice_client.post(URL, data, **headers)
-    again = alice_client.post(URL, data, **headers)
+    first = alice_client.post(URL, data, headers=headers)
+    again = alice_client.post(URL, data, headers=headers)
 
     assert first.status_code == again.status_code
     assert DoseLog.objects.count() == 1
     assert str(DoseLog.objects.get().submission_id) == data["submission_id"]
     if headers:
         # The repeat is answered like the first: no question, no refusal.
-        assert "Your dose is logged. Thank you." in text(again)
-        assert SECOND_DOSE not in text(again)
+        assert "Your dose is logged. Thank you." in words(_card(again))
+        assert SECOND_DOSE not in words(again)
 
 
 # --- the checklist -----------------------------------------------------------------------
@@ -244,7 +255,7 @@ def test_one_tap_rejects_other_methods(
 
 def test_one_tap_sends_anonymous_visitors_to_sign_in(client: Client, db: None) -> None:
     plain = client.post(URL, _submission())
-    htmx = client.post(URL, _submission(), **HTMX)
+    htmx = client.post(URL, _submission(), headers=HTMX)
 
     assert plain.status_code == 302
     assert plain["Location"] == "/accounts/login/?next=/doses/quick/"

@@ -8,28 +8,24 @@ from __future__ import annotations
 
 import datetime
 import secrets
+from typing import TYPE_CHECKING
 
 import icalendar
 import pytest
 from dateutil.relativedelta import relativedelta
-from django.http import HttpResponse
 from django.test import Client
 from pytest_django import DjangoAssertNumQueries
 
-from monographs.models import Medicine
+from monographs.models import LabRule, Medicine
 from portal.models import User
+from tests.pages import medicine_names_in
+from tests.world import new_result
 from tracking.models import PatientPreferences, Therapy
 
-from .safety_fixtures import (
-    alice_on_anakinra_fixture,  # noqa: F401
-    anc_rule,
-    bob_on_anakinra_fixture,  # noqa: F401
-    frozen_now_fixture,  # noqa: F401
-    medicine_names_in,
-    new_result,
-)
+if TYPE_CHECKING:
+    from django.test.client import _MonkeyPatchedWSGIResponse as TestResponse
 
-pytestmark = pytest.mark.usefixtures("frozen_now")
+pytestmark = pytest.mark.usefixtures("clock")
 
 
 def _feed_url(patient: User) -> str:
@@ -37,12 +33,12 @@ def _feed_url(patient: User) -> str:
     return f"/labs/calendar/{preferences.calendar_token}.ics"
 
 
-def _events(response: HttpResponse) -> list[icalendar.Event]:
+def _events(response: TestResponse) -> list[icalendar.Component]:
     calendar = icalendar.Calendar.from_ical(response.content)
-    return list(calendar.walk("VEVENT"))
+    return calendar.walk("VEVENT")
 
 
-def _dates(response: HttpResponse) -> list[datetime.date]:
+def _dates(response: TestResponse) -> list[datetime.date]:
     return sorted(event.decoded("dtstart") for event in _events(response))
 
 
@@ -51,10 +47,9 @@ def _schedule(therapy: Therapy, months: list[int]) -> list[datetime.date]:
 
 
 def test_the_feed_holds_each_test_still_to_do_as_an_all_day_event(
-    client: Client, alice: User, alice_on_anakinra: Therapy, anakinra: Medicine
+    client: Client, alice: User, alice_therapy: Therapy, anc_rule: LabRule
 ) -> None:
-    rule = anc_rule(anakinra)
-    new_result(alice, rule, month=0, value=2500, taken_on=alice_on_anakinra.start_date)
+    new_result(alice, anc_rule, month=0, value=2500, taken_on=alice_therapy.start_date)
 
     response = client.get(_feed_url(alice))  # no sign-in: a calendar app fetches it
 
@@ -62,7 +57,7 @@ def test_the_feed_holds_each_test_still_to_do_as_an_all_day_event(
     assert response["Content-Type"].startswith("text/calendar")
     assert "no-store" in response["Cache-Control"]
     assert "private" in response["Cache-Control"]
-    assert _dates(response) == _schedule(alice_on_anakinra, [1, 2, 3, 6, 9, 12])
+    assert _dates(response) == _schedule(alice_therapy, [1, 2, 3, 6, 9, 12])
     events = _events(response)
     for event in events:
         assert str(event["summary"]) == "Blood test due"
@@ -71,25 +66,25 @@ def test_the_feed_holds_each_test_still_to_do_as_an_all_day_event(
 
 
 def test_the_feed_names_no_medicine_test_or_patient(
-    client: Client, alice: User, alice_on_anakinra: Therapy, anakinra: Medicine
+    client: Client, alice: User, alice_therapy: Therapy, anakinra: Medicine, anc_rule: LabRule
 ) -> None:
     body = client.get(_feed_url(alice)).content.decode()
 
     assert medicine_names_in(body, anakinra) == []
-    for secret in [anc_rule(anakinra).short_name, "neutrophil", alice.email, alice.display_name]:
+    for secret in [anc_rule.short_name, "neutrophil", alice.email, alice.display_name]:
         assert secret.lower() not in body.lower()
 
 
 def test_moving_the_start_date_moves_the_events(
-    client: Client, alice: User, alice_on_anakinra: Therapy, anakinra: Medicine
+    client: Client, alice: User, alice_therapy: Therapy
 ) -> None:
     url = _feed_url(alice)
-    alice_on_anakinra.start_date = datetime.date(2026, 10, 1)
-    alice_on_anakinra.save()
+    alice_therapy.start_date = datetime.date(2026, 10, 1)
+    alice_therapy.save()
 
     dates = _dates(client.get(url))
 
-    assert dates == _schedule(alice_on_anakinra, [0, 1, 2, 3, 6, 9, 12])
+    assert dates == _schedule(alice_therapy, [0, 1, 2, 3, 6, 9, 12])
     assert dates[1] == datetime.date(2026, 11, 1)
 
 
@@ -102,7 +97,7 @@ def test_a_patient_without_a_therapy_gets_an_empty_calendar(
     assert _events(response) == []
 
 
-@pytest.mark.usefixtures("alice_on_anakinra")
+@pytest.mark.usefixtures("alice_therapy")
 @pytest.mark.parametrize("token", ["not-the-token", "x" * 43, "", "..%2F..%2Fetc%2Fpasswd", "%00"])
 def test_a_wrong_token_is_a_404_that_reveals_nothing(
     client: Client, alice: User, token: str
@@ -130,9 +125,9 @@ def test_a_token_of_the_wrong_shape_never_reaches_the_database(
     assert response.status_code == 404
 
 
-@pytest.mark.usefixtures("alice_on_anakinra")
+@pytest.mark.usefixtures("alice_therapy")
 def test_bob_signed_in_still_gets_404_without_alices_token(
-    bob_client: Client, alice: User, bob: User, bob_on_anakinra: Therapy, anakinra: Medicine
+    bob_client: Client, alice: User, bob: User, bob_therapy: Therapy, anakinra: Medicine
 ) -> None:
     alices_url = _feed_url(alice)
     bobs_url = _feed_url(bob)
@@ -143,11 +138,11 @@ def test_bob_signed_in_still_gets_404_without_alices_token(
     assert guessed.status_code == 404
     assert alices_url != bobs_url
     # Bob's feed is his schedule (he started 100 days ago), not alice's.
-    assert _dates(own) == _schedule(bob_on_anakinra, [0, 1, 2, 3, 6, 9, 12])
+    assert _dates(own) == _schedule(bob_therapy, [0, 1, 2, 3, 6, 9, 12])
 
 
 def test_a_new_link_from_the_account_page_ends_the_old_one(
-    alice_client: Client, alice: User, alice_on_anakinra: Therapy
+    alice_client: Client, alice: User, alice_therapy: Therapy
 ) -> None:
     old_url = _feed_url(alice)
     assert alice_client.get(old_url).status_code == 200
@@ -161,7 +156,7 @@ def test_a_new_link_from_the_account_page_ends_the_old_one(
     assert alice_client.get(new_url).status_code == 200
 
 
-@pytest.mark.usefixtures("alice_on_anakinra")
+@pytest.mark.usefixtures("alice_therapy")
 @pytest.mark.parametrize("method", ["post", "put", "delete"])
 def test_other_methods_are_not_allowed(client: Client, alice: User, method: str) -> None:
     assert getattr(client, method)(_feed_url(alice)).status_code == 405

@@ -9,28 +9,14 @@ from decimal import Decimal
 import pytest
 from django.test import Client
 
-from monographs.models import LabRule, Medicine
+from monographs.models import LabRule
 from portal.models import User
+from tests.pages import is_login_redirect, words
+from tests.world import NOW, new_result
 from tracking.models import LabResult
 
-from .safety_fixtures import (
-    NOW,
-    alice_on_anakinra_fixture,  # noqa: F401
-    anc_rule,
-    bob_on_anakinra_fixture,  # noqa: F401
-    frozen_now_fixture,  # noqa: F401
-    is_login_redirect,
-    new_result,
-    page_words,
-)
-
-pytestmark = pytest.mark.usefixtures("alice_on_anakinra")
+pytestmark = pytest.mark.usefixtures("alice_therapy")
 TAKEN_ON = datetime.date(2026, 11, 9)
-
-
-@pytest.fixture
-def rule(anakinra: Medicine) -> LabRule:
-    return anc_rule(anakinra)
 
 
 def _url(result: LabResult) -> str:
@@ -38,16 +24,16 @@ def _url(result: LabResult) -> str:
 
 
 def test_a_flagged_result_says_it_was_sent_for_review(
-    alice_client: Client, alice: User, rule: LabRule
+    alice_client: Client, alice: User, anc_rule: LabRule
 ) -> None:
-    result = new_result(alice, rule, month=1, value=850, taken_on=TAKEN_ON, needs_review=True)
+    result = new_result(alice, anc_rule, month=1, value=850, taken_on=TAKEN_ON, needs_review=True)
 
     response = alice_client.get(_url(result))
 
     assert response.status_code == 200
-    page = page_words(response)
+    page = words(response)
     assert "Absolute neutrophil count result" in page
-    assert f"Sent to your care team for review. {rule.review_message}" in page
+    assert f"Sent to your care team for review. {anc_rule.review_message}" in page
     assert "Date of the test 9 November 2026" in page
     assert "Result 850 cells/µL" in page
     assert "Which test Month 1" in page
@@ -55,11 +41,11 @@ def test_a_flagged_result_says_it_was_sent_for_review(
 
 
 def test_a_result_in_range_needs_no_review(
-    alice_client: Client, alice: User, rule: LabRule
+    alice_client: Client, alice: User, anc_rule: LabRule
 ) -> None:
-    result = new_result(alice, rule, month=0, value=2500, taken_on=TAKEN_ON)
+    result = new_result(alice, anc_rule, month=0, value=2500, taken_on=TAKEN_ON)
 
-    page = page_words(alice_client.get(_url(result)))
+    page = words(alice_client.get(_url(result)))
 
     assert "Sent to your care team" not in page
     assert "Result 2,500 cells/µL" in page
@@ -68,24 +54,24 @@ def test_a_result_in_range_needs_no_review(
 
 
 def test_a_reviewed_result_says_reviewed_by_the_care_team(
-    alice_client: Client, alice: User, carol: User, rule: LabRule
+    alice_client: Client, alice: User, carol: User, anc_rule: LabRule
 ) -> None:
-    result = new_result(alice, rule, month=1, value=850, taken_on=TAKEN_ON, needs_review=True)
+    result = new_result(alice, anc_rule, month=1, value=850, taken_on=TAKEN_ON, needs_review=True)
     result.reviewed_at, result.reviewed_by = NOW, carol
     result.save()
 
-    page = page_words(alice_client.get(_url(result)))
+    page = words(alice_client.get(_url(result)))
 
     assert "Care team Reviewed by your care team on 18 November 2026" in page
     assert "Sent to your care team for review." not in page
 
 
 def test_a_count_entered_in_billions_per_litre_shows_both(
-    alice_client: Client, alice: User, rule: LabRule
+    alice_client: Client, alice: User, anc_rule: LabRule
 ) -> None:
     result = LabResult.objects.create(
         patient=alice,
-        rule=rule,
+        rule=anc_rule,
         due_month=None,
         taken_on=TAKEN_ON,
         value=Decimal("1500"),
@@ -93,15 +79,17 @@ def test_a_count_entered_in_billions_per_litre_shows_both(
         entered_unit=LabResult.Unit.GIGA_PER_L,
     )
 
-    page = page_words(alice_client.get(_url(result)))
+    page = words(alice_client.get(_url(result)))
 
     assert "Result 1,500 cells/µL (you entered 1.5 ×10⁹/L)" in page
     assert "Which test An extra test" in page
 
 
-@pytest.mark.usefixtures("bob_on_anakinra")
-def test_bob_gets_404_for_alices_result(bob_client: Client, alice: User, rule: LabRule) -> None:
-    result = new_result(alice, rule, month=1, value=850, taken_on=TAKEN_ON)
+@pytest.mark.usefixtures("bob_therapy")
+def test_bob_gets_404_for_alices_result(
+    bob_client: Client, alice: User, anc_rule: LabRule
+) -> None:
+    result = new_result(alice, anc_rule, month=1, value=850, taken_on=TAKEN_ON)
 
     assert bob_client.get(_url(result)).status_code == 404
 
@@ -112,17 +100,17 @@ def test_an_unknown_result_is_404(alice_client: Client) -> None:
 
 @pytest.mark.parametrize("method", ["post", "put", "delete"])
 def test_other_methods_are_not_allowed(
-    alice_client: Client, alice: User, rule: LabRule, method: str
+    alice_client: Client, alice: User, anc_rule: LabRule, method: str
 ) -> None:
-    result = new_result(alice, rule, month=1, value=850, taken_on=TAKEN_ON)
+    result = new_result(alice, anc_rule, month=1, value=850, taken_on=TAKEN_ON)
 
     assert getattr(alice_client, method)(_url(result)).status_code == 405
     assert LabResult.objects.filter(pk=result.pk).exists()
 
 
 def test_anonymous_visitors_are_sent_to_sign_in(
-    client: Client, alice: User, rule: LabRule
+    client: Client, alice: User, anc_rule: LabRule
 ) -> None:
-    result = new_result(alice, rule, month=1, value=850, taken_on=TAKEN_ON)
+    result = new_result(alice, anc_rule, month=1, value=850, taken_on=TAKEN_ON)
 
     assert is_login_redirect(client.get(_url(result)), _url(result))

@@ -7,50 +7,37 @@ and 12 from the therapy start; a result below 1,000 cells/µL goes to the care t
 from __future__ import annotations
 
 import datetime
-import re
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 import pytest
 import time_machine
 from dateutil.relativedelta import relativedelta
-from django.http import HttpResponse
 from django.test import Client
 from pytest_django import DjangoAssertNumQueries
 
-from monographs.models import LabRule, Medicine
+from monographs.models import DosingRegimen, LabRule, Medicine
 from portal.models import User
-from tracking.models import LabResult, Therapy
-
-from .safety_fixtures import (
-    TODAY,
-    alice_on_anakinra_fixture,  # noqa: F401
-    anc_rule,
-    bob_on_anakinra_fixture,  # noqa: F401
-    frozen_now_fixture,  # noqa: F401
-    inner_html,
+from tests.pages import (
+    Markup,
+    attr,
     is_login_redirect,
-    new_result,
-    new_therapy,
-    once_daily_regimen,
-    page_words,
     section_words,
+    select,
+    select_one,
     words,
 )
+from tests.world import RA, TODAY, MakeTherapy, new_result
+from tracking.models import LabResult, Therapy
+
+if TYPE_CHECKING:
+    from django.test.client import _MonkeyPatchedWSGIResponse as TestResponse
 
 URL = "/labs/"
 LONG_DATE = "%-d %B %Y"
 
 
-@pytest.fixture
-def rule(anakinra: Medicine) -> LabRule:
-    return anc_rule(anakinra)
-
-
-def _therapy_for(alice: User, anakinra: Medicine, start: datetime.date) -> Therapy:
-    return new_therapy(alice, anakinra, start_date=start)
-
-
-def _record(client: Client, rule: LabRule, **changes: str) -> HttpResponse:
+def _record(client: Client, rule: LabRule, **changes: str) -> TestResponse:
     data = {
         "due": f"{rule.pk}:1",
         "taken_on": "2026-11-17",
@@ -61,21 +48,30 @@ def _record(client: Client, rule: LabRule, **changes: str) -> HttpResponse:
     return client.post(URL, data)
 
 
-def _due_options(response: HttpResponse) -> list[str]:
-    [select] = inner_html(response, name="due")
-    return re.findall(r'<option value="([^"]+)"', select)
+def _due_options(page: Markup) -> list[str]:
+    """The tests the form offers, as the values it posts."""
+    return [
+        attr(option, "value")
+        for option in select(page, 'select[name="due"] option')
+        if option.get("value")  # not the "choose one" prompt
+    ]
+
+
+def _form_words(page: Markup) -> str:
+    """The words of the record-a-result form, its messages among them."""
+    return words(select_one(page, "#record form"))
 
 
 # --- what is due -------------------------------------------------------------------------
 
 
-@pytest.mark.usefixtures("frozen_now")
+@pytest.mark.usefixtures("clock")
 def test_tests_are_grouped_overdue_soon_later_and_done_with_words(
-    alice_client: Client, alice: User, anakinra: Medicine, rule: LabRule
+    alice_client: Client, alice: User, make_therapy: MakeTherapy, anc_rule: LabRule
 ) -> None:
     start = datetime.date(2026, 8, 23)
-    _therapy_for(alice, anakinra, start)
-    new_result(alice, rule, month=0, value=2400, taken_on=datetime.date(2026, 8, 20))
+    make_therapy(alice, start_date=start)
+    new_result(alice, anc_rule, month=0, value=2400, taken_on=datetime.date(2026, 8, 20))
 
     response = alice_client.get(URL)
 
@@ -102,7 +98,7 @@ def test_tests_are_grouped_overdue_soon_later_and_done_with_words(
     assert "before your first dose" not in overdue + soon + later
 
 
-@pytest.mark.usefixtures("frozen_now")
+@pytest.mark.usefixtures("clock")
 @pytest.mark.parametrize(
     ("days_from_today", "section", "wording"),
     [
@@ -118,24 +114,24 @@ def test_tests_are_grouped_overdue_soon_later_and_done_with_words(
 def test_how_far_away_a_test_is_in_words(
     alice_client: Client,
     alice: User,
-    anakinra: Medicine,
+    make_therapy: MakeTherapy,
     days_from_today: int,
     section: str,
     wording: str,
 ) -> None:
     month_1 = TODAY + datetime.timedelta(days=days_from_today)
-    _therapy_for(alice, anakinra, month_1 - relativedelta(months=1))
+    make_therapy(alice, start_date=month_1 - relativedelta(months=1))
 
     response = alice_client.get(URL)
 
     assert f"ANC at month 1: {month_1:{LONG_DATE}}, {wording}" in section_words(response, section)
 
 
-@pytest.mark.usefixtures("frozen_now")
+@pytest.mark.usefixtures("clock")
 def test_a_start_at_a_month_end_counts_to_the_last_day_of_shorter_months(
-    alice_client: Client, alice: User, anakinra: Medicine
+    alice_client: Client, alice: User, make_therapy: MakeTherapy
 ) -> None:
-    therapy = _therapy_for(alice, anakinra, datetime.date(2026, 1, 31))
+    therapy = make_therapy(alice, start_date=datetime.date(2026, 1, 31))
 
     dues = {due.month: due.due_date for due in therapy.lab_due_dates([])}
 
@@ -161,18 +157,24 @@ def test_a_leap_year_february_ends_on_the_29th(anakinra: Medicine) -> None:
     assert dues[1] == datetime.date(2028, 2, 29)
 
 
-@pytest.mark.usefixtures("frozen_now")
+@pytest.mark.usefixtures("clock")
 def test_moving_the_start_date_moves_open_tests_and_keeps_results(
-    alice_client: Client, alice: User, anakinra: Medicine, rule: LabRule
+    alice_client: Client,
+    alice: User,
+    regimens: dict[str, DosingRegimen],
+    anc_rule: LabRule,
+    make_therapy: MakeTherapy,
 ) -> None:
-    _therapy_for(alice, anakinra, datetime.date(2026, 10, 9))
-    baseline = new_result(alice, rule, month=0, value=2400, taken_on=datetime.date(2026, 10, 8))
-    month_1 = new_result(alice, rule, month=1, value=900, taken_on=datetime.date(2026, 11, 9))
+    make_therapy(alice, start_date=datetime.date(2026, 10, 9))
+    baseline = new_result(
+        alice, anc_rule, month=0, value=2400, taken_on=datetime.date(2026, 10, 8)
+    )
+    month_1 = new_result(alice, anc_rule, month=1, value=900, taken_on=datetime.date(2026, 11, 9))
 
     response = alice_client.post(
         "/therapy/",
         {
-            "regimen": str(once_daily_regimen(anakinra).pk),
+            "regimen": str(regimens[RA].pk),
             "prescribed_dose": "100",
             "weight_kg": "",
             "start_date": "2026-09-28",
@@ -197,15 +199,17 @@ def test_moving_the_start_date_moves_open_tests_and_keeps_results(
     assert "ANC at month 2: 28 November 2026, due in 10 days" in section_words(
         page, "soon-heading"
     )
-    assert "9 December 2026" not in page_words(page)
+    assert "9 December 2026" not in words(page)
 
 
-@pytest.mark.usefixtures("frozen_now")
+@pytest.mark.usefixtures("clock")
 def test_moving_the_start_date_in_the_database_moves_only_open_tests(
-    alice: User, anakinra: Medicine, rule: LabRule
+    alice: User, make_therapy: MakeTherapy, anc_rule: LabRule
 ) -> None:
-    therapy = _therapy_for(alice, anakinra, datetime.date(2026, 10, 9))
-    recorded = new_result(alice, rule, month=1, value=1500, taken_on=datetime.date(2026, 11, 9))
+    therapy = make_therapy(alice, start_date=datetime.date(2026, 10, 9))
+    recorded = new_result(
+        alice, anc_rule, month=1, value=1500, taken_on=datetime.date(2026, 11, 9)
+    )
 
     therapy.start_date = datetime.date(2026, 10, 1)
     therapy.save()
@@ -224,32 +228,30 @@ def test_moving_the_start_date_in_the_database_moves_only_open_tests(
 # --- the trend -------------------------------------------------------------------------------
 
 
-@pytest.mark.usefixtures("alice_on_anakinra")
+@pytest.mark.usefixtures("alice_therapy")
 def test_the_trend_chart_draws_each_result_against_the_review_line(
-    alice_client: Client, alice: User, rule: LabRule
+    alice_client: Client, alice: User, anc_rule: LabRule
 ) -> None:
-    new_result(alice, rule, month=0, value=2500, taken_on=datetime.date(2026, 10, 8))
+    new_result(alice, anc_rule, month=0, value=2500, taken_on=datetime.date(2026, 10, 8))
     new_result(
-        alice, rule, month=1, value=850, taken_on=datetime.date(2026, 11, 9), needs_review=True
+        alice, anc_rule, month=1, value=850, taken_on=datetime.date(2026, 11, 9), needs_review=True
     )
 
     response = alice_client.get(URL)
 
-    [svg] = inner_html(response, role="img")
-    assert 'class="chart__threshold"' in svg
-    assert "Review below 1,000" in words(svg)
-    threshold_y = float(_threshold_attr(svg, "y1"))
-    points = re.findall(r'<circle cx="([\d.]+)" cy="([\d.]+)"[^>]*class="([^"]+)"', svg)
-    assert len(points) == 2
-    (early_x, early_y, early_class), (late_x, late_y, late_class) = points
-    assert float(early_x) < float(late_x)  # oldest on the left
+    chart = select_one(response, '.chart svg[role="img"]')
+    assert "Review below 1,000" in words(chart)
+    threshold_y = float(attr(select_one(chart, "line.chart__threshold"), "y1"))
+    early, late = chart.select("circle.chart__point")
+    assert words(early) == "8 Oct 2026: 2,500 cells/µL"
+    assert words(late) == "9 Nov 2026: 850 cells/µL"
+    assert float(attr(early, "cx")) < float(attr(late, "cx"))  # oldest on the left
     # SVG y grows downwards: the low count sits below the line, the normal one above.
-    assert float(early_y) < threshold_y < float(late_y)
-    assert "chart__point--flagged" not in early_class
-    assert "chart__point--flagged" in late_class
+    assert float(attr(early, "cy")) < threshold_y < float(attr(late, "cy"))
+    # The low count is drawn as flagged, the other is not.
+    assert chart.select("circle.chart__point--flagged") == [late]
     # The same numbers in a table, newest first.
-    [table] = inner_html(response, class_="table-scroll")
-    rows = [words(row) for row in re.findall(r"<tr>(.*?)</tr>", table, flags=re.DOTALL)]
+    rows = [words(row) for row in select(response, ".table-scroll tr")]
     assert rows == [
         "Date Result (cells/µL) Status",
         "9 Nov 2026 850 Sent to your care team for review",
@@ -257,49 +259,40 @@ def test_the_trend_chart_draws_each_result_against_the_review_line(
     ]
 
 
-def _threshold_attr(svg: str, name: str) -> str:
-    """The attribute of the threshold <line>."""
-    match = re.search(r'<line [^>]*class="chart__threshold"[^>]*>', svg)
-    assert match is not None
-    value = re.search(rf'{name}="([\d.]+)"', match.group(0))
-    assert value is not None
-    return value.group(1)
-
-
-@pytest.mark.usefixtures("alice_on_anakinra")
+@pytest.mark.usefixtures("alice_therapy")
 def test_no_chart_until_a_result_is_recorded(alice_client: Client) -> None:
     response = alice_client.get(URL)
 
-    assert inner_html(response, role="img") == []
-    assert "Your results will be shown here once you record one." in page_words(response)
+    assert select(response, '[role="img"]') == []
+    assert "Your results will be shown here once you record one." in words(response)
 
 
 # --- recording a result ----------------------------------------------------------------------
 
 
-@pytest.mark.usefixtures("alice_on_anakinra")
+@pytest.mark.usefixtures("alice_therapy")
 def test_the_form_offers_each_open_test_and_an_extra_one(
-    alice_client: Client, alice: User, rule: LabRule
+    alice_client: Client, alice: User, anc_rule: LabRule
 ) -> None:
-    new_result(alice, rule, month=0, value=2500, taken_on=datetime.date(2026, 10, 8))
+    new_result(alice, anc_rule, month=0, value=2500, taken_on=datetime.date(2026, 10, 8))
 
     options = _due_options(alice_client.get(URL))
 
-    assert options == [f"{rule.pk}:{month}" for month in (1, 2, 3, 6, 9, 12)] + [
-        f"{rule.pk}:extra"
+    assert options == [f"{anc_rule.pk}:{month}" for month in (1, 2, 3, 6, 9, 12)] + [
+        f"{anc_rule.pk}:extra"
     ]
 
 
-@pytest.mark.usefixtures("alice_on_anakinra")
+@pytest.mark.usefixtures("alice_therapy")
 def test_a_low_count_is_saved_and_sent_for_review(
-    alice_client: Client, alice: User, rule: LabRule
+    alice_client: Client, alice: User, anc_rule: LabRule
 ) -> None:
-    response = _record(alice_client, rule, value="850")
+    response = _record(alice_client, anc_rule, value="850")
 
     result = LabResult.objects.get(patient=alice)
     assert response.status_code == 302
     assert response["Location"] == f"/labs/results/{result.uuid}/"
-    assert result.rule == rule
+    assert result.rule == anc_rule
     assert result.due_month == 1
     assert result.taken_on == datetime.date(2026, 11, 17)
     assert result.value == Decimal(850)
@@ -307,12 +300,10 @@ def test_a_low_count_is_saved_and_sent_for_review(
     assert result.entered_unit == LabResult.Unit.CELLS_PER_UL
     assert result.needs_review is True
     assert result.reviewed_at is None
-    assert "Sent to your care team for review" in page_words(
-        alice_client.get(response["Location"])
-    )
+    assert "Sent to your care team for review" in words(alice_client.get(response["Location"]))
 
 
-@pytest.mark.usefixtures("alice_on_anakinra")
+@pytest.mark.usefixtures("alice_therapy")
 @pytest.mark.parametrize(
     ("entered", "cells", "flagged"),
     [("0.85", Decimal(850), True), ("2.5", Decimal(2500), False), ("1", Decimal(1000), False)],
@@ -320,12 +311,12 @@ def test_a_low_count_is_saved_and_sent_for_review(
 def test_a_count_in_billions_per_litre_is_kept_in_cells_per_microlitre(
     alice_client: Client,
     alice: User,
-    rule: LabRule,
+    anc_rule: LabRule,
     entered: str,
     cells: Decimal,
     flagged: bool,
 ) -> None:
-    _record(alice_client, rule, value=entered, unit="giga_l")
+    _record(alice_client, anc_rule, value=entered, unit="giga_l")
 
     result = LabResult.objects.get(patient=alice)
     assert result.value == cells
@@ -334,35 +325,39 @@ def test_a_count_in_billions_per_litre_is_kept_in_cells_per_microlitre(
     assert result.needs_review is flagged
 
 
-@pytest.mark.usefixtures("alice_on_anakinra")
+@pytest.mark.usefixtures("alice_therapy")
 def test_a_count_at_the_review_line_is_not_flagged(
-    alice_client: Client, alice: User, rule: LabRule
+    alice_client: Client, alice: User, anc_rule: LabRule
 ) -> None:
-    response = _record(alice_client, rule, value="1000")
+    response = _record(alice_client, anc_rule, value="1000")
 
     assert LabResult.objects.get(patient=alice).needs_review is False
-    assert "Sent to your care team" not in page_words(alice_client.get(response["Location"]))
+    assert "Sent to your care team" not in words(alice_client.get(response["Location"]))
 
 
-@pytest.mark.usefixtures("alice_on_anakinra")
+@pytest.mark.usefixtures("alice_therapy")
 def test_a_recorded_test_moves_to_done_and_leaves_the_form(
-    alice_client: Client, rule: LabRule
+    alice_client: Client, anc_rule: LabRule
 ) -> None:
-    _record(alice_client, rule, due=f"{rule.pk}:1", taken_on="2026-11-10")
+    _record(alice_client, anc_rule, due=f"{anc_rule.pk}:1", taken_on="2026-11-10")
 
     response = alice_client.get(URL)
 
     assert "ANC at month 1: done on 10 November 2026" in section_words(response, "done-heading")
     assert "month 1" not in section_words(response, "overdue-heading")
-    assert f"{rule.pk}:1" not in _due_options(response)
+    assert f"{anc_rule.pk}:1" not in _due_options(response)
 
 
-@pytest.mark.usefixtures("alice_on_anakinra")
+@pytest.mark.usefixtures("alice_therapy")
 def test_extra_tests_can_be_recorded_more_than_once(
-    alice_client: Client, alice: User, rule: LabRule
+    alice_client: Client, alice: User, anc_rule: LabRule
 ) -> None:
-    _record(alice_client, rule, due=f"{rule.pk}:extra", taken_on="2026-11-01", value="1800")
-    _record(alice_client, rule, due=f"{rule.pk}:extra", taken_on="2026-11-15", value="2000")
+    _record(
+        alice_client, anc_rule, due=f"{anc_rule.pk}:extra", taken_on="2026-11-01", value="1800"
+    )
+    _record(
+        alice_client, anc_rule, due=f"{anc_rule.pk}:extra", taken_on="2026-11-15", value="2000"
+    )
 
     results = LabResult.objects.filter(patient=alice).order_by("taken_on")
     assert [(r.due_month, r.value) for r in results] == [(None, 1800), (None, 2000)]
@@ -370,7 +365,7 @@ def test_extra_tests_can_be_recorded_more_than_once(
     assert "ANC at month 1" in section_words(alice_client.get(URL), "overdue-heading")
 
 
-@pytest.mark.usefixtures("alice_on_anakinra")
+@pytest.mark.usefixtures("alice_therapy")
 @pytest.mark.parametrize(
     ("changes", "message"),
     [
@@ -392,29 +387,27 @@ def test_extra_tests_can_be_recorded_more_than_once(
     ],
 )
 def test_a_wrong_result_is_refused_with_a_message_and_nothing_is_saved(
-    alice_client: Client, rule: LabRule, changes: dict[str, str], message: str
+    alice_client: Client, anc_rule: LabRule, changes: dict[str, str], message: str
 ) -> None:
-    changes = {key: value.replace("{rule}", str(rule.pk)) for key, value in changes.items()}
+    changes = {key: value.replace("{rule}", str(anc_rule.pk)) for key, value in changes.items()}
 
-    response = _record(alice_client, rule, **changes)
+    response = _record(alice_client, anc_rule, **changes)
 
     assert response.status_code == 200
-    [form] = inner_html(response, id="record")
-    assert message in words(form)
+    assert message in _form_words(response)
     assert LabResult.objects.count() == 0
 
 
-@pytest.mark.usefixtures("alice_on_anakinra")
+@pytest.mark.usefixtures("alice_therapy")
 def test_a_second_result_for_the_same_scheduled_test_is_refused(
-    alice_client: Client, alice: User, rule: LabRule
+    alice_client: Client, alice: User, anc_rule: LabRule
 ) -> None:
-    first = new_result(alice, rule, month=1, value=2500, taken_on=datetime.date(2026, 11, 9))
+    first = new_result(alice, anc_rule, month=1, value=2500, taken_on=datetime.date(2026, 11, 9))
 
-    response = _record(alice_client, rule, due=f"{rule.pk}:1", value="800")
+    response = _record(alice_client, anc_rule, due=f"{anc_rule.pk}:1", value="800")
 
     assert response.status_code == 200
-    [form] = inner_html(response, id="record")
-    assert "A result for this test is already recorded." in words(form)
+    assert "A result for this test is already recorded." in _form_words(response)
     assert list(LabResult.objects.filter(patient=alice)) == [first]
     first.refresh_from_db()
     assert first.value == Decimal(2500)
@@ -432,17 +425,17 @@ def test_a_second_result_for_the_same_scheduled_test_is_refused(
 def test_a_future_test_date_is_judged_by_the_patients_own_calendar(
     alice_client: Client,
     alice: User,
-    anakinra: Medicine,
-    rule: LabRule,
-    frozen_now: time_machine.Traveller,
+    make_therapy: MakeTherapy,
+    anc_rule: LabRule,
+    clock: time_machine.Traveller,
     zone: str,
     utc_moment: datetime.datetime,
     accepted: bool,
 ) -> None:
-    new_therapy(alice, anakinra, time_zone=zone)
-    frozen_now.move_to(utc_moment)
+    make_therapy(alice, time_zone=zone)
+    clock.move_to(utc_moment)
 
-    _record(alice_client, rule, taken_on="2026-11-19")
+    _record(alice_client, anc_rule, taken_on="2026-11-19")
 
     assert LabResult.objects.filter(patient=alice).exists() is accepted
 
@@ -450,33 +443,32 @@ def test_a_future_test_date_is_judged_by_the_patients_own_calendar(
 # --- whose page ------------------------------------------------------------------------------
 
 
-@pytest.mark.usefixtures("alice_on_anakinra")
+@pytest.mark.usefixtures("alice_therapy")
 def test_bob_sees_his_own_dates_and_none_of_alices_results(
-    bob_client: Client, alice: User, bob_on_anakinra: Therapy, rule: LabRule
+    bob_client: Client, alice: User, bob_therapy: Therapy, anc_rule: LabRule
 ) -> None:
-    alices = new_result(alice, rule, month=1, value=850, taken_on=datetime.date(2026, 11, 9))
+    alices = new_result(alice, anc_rule, month=1, value=850, taken_on=datetime.date(2026, 11, 9))
 
     response = bob_client.get(URL)
 
-    html = response.content.decode()
-    assert str(alices.uuid) not in html
+    assert str(alices.uuid) not in response.content.decode()
     assert "No results recorded yet." in section_words(response, "done-heading")
-    assert inner_html(response, role="img") == []
-    month_3 = bob_on_anakinra.start_date + relativedelta(months=3)
-    assert f"ANC at month 3: {month_3:{LONG_DATE}}" in page_words(response)
+    assert select(response, '[role="img"]') == []
+    month_3 = bob_therapy.start_date + relativedelta(months=3)
+    assert f"ANC at month 3: {month_3:{LONG_DATE}}" in words(response)
 
 
-@pytest.mark.usefixtures("alice_on_anakinra", "bob_on_anakinra")
+@pytest.mark.usefixtures("alice_therapy", "bob_therapy")
 def test_bob_cannot_record_a_result_for_alice(
-    bob_client: Client, alice: User, bob: User, rule: LabRule
+    bob_client: Client, alice: User, bob: User, anc_rule: LabRule
 ) -> None:
-    _record(bob_client, rule, value="850")
+    _record(bob_client, anc_rule, value="850")
 
     assert not LabResult.objects.filter(patient=alice).exists()
     assert LabResult.objects.get(patient=bob).value == Decimal(850)
 
 
-@pytest.mark.usefixtures("frozen_now")
+@pytest.mark.usefixtures("clock")
 def test_a_patient_without_a_therapy_is_sent_to_set_one_up(
     alice_client: Client, anakinra: Medicine
 ) -> None:
@@ -486,20 +478,20 @@ def test_a_patient_without_a_therapy_is_sent_to_set_one_up(
     assert response["Location"] == "/therapy/"
 
 
-@pytest.mark.usefixtures("alice_on_anakinra")
+@pytest.mark.usefixtures("alice_therapy")
 @pytest.mark.parametrize("history", [10, 200])
 def test_queries_do_not_grow_with_the_history(
     alice_client: Client,
     alice: User,
-    rule: LabRule,
+    anc_rule: LabRule,
     django_assert_max_num_queries: DjangoAssertNumQueries,
     history: int,
 ) -> None:
     first_day = datetime.date(2026, 1, 1)
-    new_result(alice, rule, month=0, value=2500, taken_on=datetime.date(2026, 10, 8))
+    new_result(alice, anc_rule, month=0, value=2500, taken_on=datetime.date(2026, 10, 8))
     for number in range(history - 1):
         taken_on = first_day + datetime.timedelta(days=number % 300)
-        new_result(alice, rule, month=None, value=1500 + number, taken_on=taken_on)
+        new_result(alice, anc_rule, month=None, value=1500 + number, taken_on=taken_on)
 
     # session, user, therapy with its medicine, results with their rules, and the lab
     # rules three times (the due dates for the form, the due dates for the lists, the
@@ -508,10 +500,10 @@ def test_queries_do_not_grow_with_the_history(
         response = alice_client.get(URL)
 
     assert response.status_code == 200
-    assert len(re.findall(r"<circle ", response.content.decode())) == history
+    assert len(select(response, ".chart circle.chart__point")) == history
 
 
-@pytest.mark.usefixtures("alice_on_anakinra")
+@pytest.mark.usefixtures("alice_therapy")
 @pytest.mark.parametrize("method", ["put", "patch", "delete"])
 def test_other_methods_are_not_allowed(alice_client: Client, method: str) -> None:
     assert getattr(alice_client, method)(URL).status_code == 405

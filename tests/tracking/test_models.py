@@ -12,6 +12,7 @@ from django.core.exceptions import ValidationError
 
 from monographs.models import InjectionSite
 from portal.models import User
+from tests.world import KIDNEY, NOMID, RA, TODAY, LogDose, MakeTherapy, new_york
 from tracking.models import (
     DayStatus,
     DoseLog,
@@ -20,8 +21,6 @@ from tracking.models import (
     adherence_percent,
     day_statuses,
 )
-
-from .conftest import KIDNEY, NOMID, RA, TODAY, LogDose, MakeTherapy, new_york
 
 Area = InjectionSite.BodyArea
 SELF_SITES = [Area.LEFT_THIGH, Area.RIGHT_THIGH, Area.LEFT_ABDOMEN, Area.RIGHT_ABDOMEN]
@@ -87,6 +86,7 @@ def test_rotation_through_logged_doses_visits_every_self_site_in_turn(
     chosen = []
     for day in range(8):
         dose = log_dose(alice_therapy, new_york(2026, 11, 1 + day, 8))
+        assert dose.site is not None
         chosen.append(dose.site.body_area)
 
     assert chosen == SELF_SITES + SELF_SITES

@@ -13,35 +13,24 @@ import time_machine
 from django.contrib.admin import helpers
 from django.test import Client
 
-from monographs.models import Medicine
+from monographs.models import LabRule, Medicine
 from portal.models import User
+from tests.pages import words
+from tests.world import NOW, PASSWORD, Urgency, new_report, new_result, prompt_effects
 from tracking.models import LabResult, SideEffectReport
-
-from ..conftest import PASSWORD
-from .safety_fixtures import (
-    NOW,
-    Urgency,
-    alice_on_anakinra_fixture,  # noqa: F401
-    anc_rule,
-    frozen_now_fixture,  # noqa: F401
-    new_report,
-    new_result,
-    page_words,
-    prompt_effects,
-)
 
 REPORTS = "/admin/tracking/sideeffectreport/"
 RESULTS = "/admin/tracking/labresult/"
-pytestmark = pytest.mark.usefixtures("alice_on_anakinra")
+pytestmark = pytest.mark.usefixtures("alice_therapy")
 
 
-def _days_ago(frozen_now: time_machine.Traveller, days: int) -> None:
-    frozen_now.move_to(NOW - datetime.timedelta(days=days))
+def _days_ago(clock: time_machine.Traveller, days: int) -> None:
+    clock.move_to(NOW - datetime.timedelta(days=days))
 
 
 @pytest.fixture
 def reports(
-    alice: User, anakinra: Medicine, frozen_now: time_machine.Traveller
+    alice: User, anakinra: Medicine, clock: time_machine.Traveller
 ) -> dict[str, SideEffectReport]:
     """Five reports of every kind, made on different days; the clock ends at NOW."""
     emergency = prompt_effects(anakinra, Urgency.EMERGENCY)[0]
@@ -55,11 +44,11 @@ def reports(
         ("emergency_old", 3, (emergency,), True),
         ("emergency_new", 1, (emergency, mild), True),
     ]:
-        _days_ago(frozen_now, days)
+        _days_ago(clock, days)
         made[name] = new_report(
             alice, *effects, none_reported=not effects, needs_review=needs_review
         )
-    frozen_now.move_to(NOW)
+    clock.move_to(NOW)
     return made
 
 
@@ -155,7 +144,7 @@ def test_the_review_filter(
 def test_the_queue_shows_what_was_reported(
     carol_client: Client, reports: dict[str, SideEffectReport], anakinra: Medicine
 ) -> None:
-    page = page_words(carol_client.get(REPORTS))
+    page = words(carol_client.get(REPORTS))
 
     assert prompt_effects(anakinra, Urgency.EMERGENCY)[0].name in page
     assert "None of these" in page
@@ -181,9 +170,9 @@ def test_mark_reviewed_records_who_and_when_and_the_patient_sees_it(
     assert sorted(_listed(carol_client, REPORTS, review="waiting")) == [untouched.pk]
     # The patient's own pages now say so.
     patient = _signed_in(alice)
-    page = page_words(patient.get(f"/side-effects/{chosen[0].uuid}/"))
+    page = words(patient.get(f"/side-effects/{chosen[0].uuid}/"))
     assert "Reviewed by your care team on 18 November 2026" in page
-    assert "Reviewed by your care team" in page_words(patient.get("/side-effects/"))
+    assert "Reviewed by your care team" in words(patient.get("/side-effects/"))
 
 
 def test_mark_reviewed_keeps_an_earlier_review(
@@ -220,9 +209,9 @@ def test_flagged_results_come_first_oldest_first_and_can_be_marked_reviewed(
     carol_client: Client,
     carol: User,
     alice: User,
-    anakinra: Medicine,
+    anc_rule: LabRule,
 ) -> None:
-    rule = anc_rule(anakinra)
+    rule = anc_rule
     recent_low = new_result(
         alice, rule, month=1, value=800, taken_on=datetime.date(2026, 11, 9), needs_review=True
     )
@@ -240,6 +229,6 @@ def test_flagged_results_come_first_oldest_first_and_can_be_marked_reviewed(
     assert (old_low.reviewed_by, old_low.reviewed_at) == (carol, NOW)
     assert _listed(carol_client, RESULTS, review="waiting") == [recent_low.pk]
     assert _listed(carol_client, RESULTS, review="reviewed") == [old_low.pk]
-    page = page_words(_signed_in(alice).get(f"/labs/results/{old_low.uuid}/"))
+    page = words(_signed_in(alice).get(f"/labs/results/{old_low.uuid}/"))
     assert "Reviewed by your care team on 18 November 2026" in page
     assert "Sent to your care team for review." not in page

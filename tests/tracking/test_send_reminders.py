@@ -10,7 +10,7 @@ import datetime
 import io
 import threading
 import zoneinfo
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import pytest
 import time_machine
@@ -23,23 +23,21 @@ from django.core.management import call_command
 from django.db import connection
 from pytest_django.fixtures import Settings
 
-from monographs.models import DosingRegimen, Medicine
+from monographs.models import LabRule, Medicine
 from portal.models import User
+from tests.pages import medicine_names_in
+from tests.world import (
+    KIDNEY,
+    NOW,
+    PASSWORD,
+    TODAY,
+    LogDose,
+    MakeTherapy,
+    local_time,
+    new_result,
+)
 from tracking.models import DoseLog, PatientPreferences, ReminderDelivery, Therapy
 from tracking.reminders import send_due_reminders
-
-from ..conftest import PASSWORD
-from .safety_fixtures import (
-    NOW,
-    TODAY,
-    anc_rule,
-    fixed_regimen,
-    frozen_now_fixture,  # noqa: F401
-    medicine_names_in,
-    new_dose,
-    new_result,
-    new_therapy,
-)
 
 Reason = ReminderDelivery.Reason
 ALL_MONTHS = [0, 1, 2, 3, 6, 9, 12]
@@ -52,17 +50,19 @@ def _preferences(patient: User, *, labs: bool = True, doses: bool = True) -> Non
     )
 
 
-def _with_month_1_due_on(patient: User, anakinra: Medicine, due: datetime.date) -> Therapy:
+@pytest.fixture
+def with_month_1_due_on(
+    make_therapy: MakeTherapy, anc_rule: LabRule
+) -> Callable[[User, datetime.date], Therapy]:
     """A therapy whose only open test is month 1 (the baseline is done): labs emails only."""
-    therapy = new_therapy(patient, anakinra, start_date=due - relativedelta(months=1))
-    new_result(patient, anc_rule(anakinra), month=0, value=2500, taken_on=therapy.start_date)
-    _preferences(patient, doses=False)
-    return therapy
 
+    def make(patient: User, due: datetime.date) -> Therapy:
+        therapy = make_therapy(patient, start_date=due - relativedelta(months=1))
+        new_result(patient, anc_rule, month=0, value=2500, taken_on=therapy.start_date)
+        _preferences(patient, doses=False)
+        return therapy
 
-def _at(therapy: Therapy, day: datetime.date, hour: int, minute: int = 0) -> datetime.datetime:
-    """A wall-clock moment where the patient lives."""
-    return datetime.datetime.combine(day, datetime.time(hour, minute), tzinfo=therapy.zone)
+    return make
 
 
 def _deliveries() -> set[tuple[str, str, datetime.date]]:
@@ -76,19 +76,21 @@ def _deliveries() -> set[tuple[str, str, datetime.date]]:
 
 
 def test_lab_reminders_come_three_days_before_on_the_day_and_each_overdue_week(
-    alice: User, anakinra: Medicine, frozen_now: time_machine.Traveller
+    alice: User,
+    with_month_1_due_on: Callable[[User, datetime.date], Therapy],
+    clock: time_machine.Traveller,
 ) -> None:
     due = TODAY + datetime.timedelta(days=5)
-    therapy = _with_month_1_due_on(alice, anakinra, due)
+    therapy = with_month_1_due_on(alice, due)
     sent_on: dict[int, list[str]] = {}
 
     for offset in range(-5, 16):
         day = due + datetime.timedelta(days=offset)
-        frozen_now.move_to(_at(therapy, day, 9))
+        clock.move_to(local_time(therapy, day, 9))
         before = len(mail.outbox)
-        send_due_reminders(_at(therapy, day, 9))
+        send_due_reminders(local_time(therapy, day, 9))
         if len(mail.outbox) > before:
-            sent_on[offset] = [message.subject for message in mail.outbox[before:]]
+            sent_on[offset] = [str(message.subject) for message in mail.outbox[before:]]
 
     assert sorted(sent_on) == [-3, 0, 1, 7, 14]
     assert all(len(subjects) == 1 for subjects in sent_on.values())
@@ -104,12 +106,13 @@ def test_lab_reminders_come_three_days_before_on_the_day_and_each_overdue_week(
     assert "overdue" in sent_on[7][0]
 
 
-@pytest.mark.usefixtures("frozen_now")
-def test_no_reminder_for_a_test_with_a_result(alice: User, anakinra: Medicine) -> None:
-    therapy = _with_month_1_due_on(alice, anakinra, TODAY + datetime.timedelta(days=2))
-    new_result(alice, anc_rule(anakinra), month=1, value=2000, taken_on=TODAY)
+def test_no_reminder_for_a_test_with_a_result(
+    alice: User, anc_rule: LabRule, with_month_1_due_on: Callable[[User, datetime.date], Therapy]
+) -> None:
+    therapy = with_month_1_due_on(alice, TODAY + datetime.timedelta(days=2))
+    new_result(alice, anc_rule, month=1, value=2000, taken_on=TODAY)
 
-    assert send_due_reminders(_at(therapy, TODAY, 9)) == 0
+    assert send_due_reminders(local_time(therapy, TODAY, 9)) == 0
     assert mail.outbox == []
 
 
@@ -118,18 +121,18 @@ def test_no_reminder_for_a_test_with_a_result(alice: User, anakinra: Medicine) -
 
 @pytest.mark.parametrize("zone", ["America/New_York", "Asia/Tokyo", "Pacific/Auckland"])
 def test_dose_reminder_two_hours_after_the_usual_time_where_the_patient_lives(
-    alice: User, anakinra: Medicine, frozen_now: time_machine.Traveller, zone: str
+    alice: User, make_therapy: MakeTherapy, clock: time_machine.Traveller, zone: str
 ) -> None:
-    therapy = new_therapy(alice, anakinra, time_zone=zone, usual_dose_time=datetime.time(7, 30))
+    therapy = make_therapy(alice, time_zone=zone, usual_dose_time=datetime.time(7, 30))
     _preferences(alice, labs=False)
     local_today = NOW.astimezone(zoneinfo.ZoneInfo(zone)).date() + datetime.timedelta(days=1)
 
-    too_early = _at(therapy, local_today, 9, 29)
-    frozen_now.move_to(too_early)
+    too_early = local_time(therapy, local_today, 9, 29)
+    clock.move_to(too_early)
     assert send_due_reminders(too_early) == 0
 
-    on_time = _at(therapy, local_today, 9, 30)
-    frozen_now.move_to(on_time)
+    on_time = local_time(therapy, local_today, 9, 30)
+    clock.move_to(on_time)
     assert send_due_reminders(on_time) == 1
 
     [message] = mail.outbox
@@ -138,52 +141,43 @@ def test_dose_reminder_two_hours_after_the_usual_time_where_the_patient_lives(
     assert _deliveries() == {(alice.email, Reason.DOSE_NOT_LOGGED, local_today)}
 
 
-@pytest.mark.usefixtures("frozen_now")
 @pytest.mark.parametrize("status", [DoseLog.Status.TAKEN, DoseLog.Status.SKIPPED])
 def test_no_dose_reminder_once_the_day_is_logged(
-    alice: User, anakinra: Medicine, status: str
+    alice: User, alice_therapy: Therapy, log_dose: LogDose, status: str
 ) -> None:
-    therapy = new_therapy(alice, anakinra)
     _preferences(alice, labs=False)
-    new_dose(therapy, TODAY, hour=7, status=status)
+    log_dose(alice_therapy, local_time(alice_therapy, TODAY, 7), status=status, skip_reason="Ill")
 
-    assert send_due_reminders(_at(therapy, TODAY, 11)) == 0
+    assert send_due_reminders(local_time(alice_therapy, TODAY, 11)) == 0
 
 
-@pytest.mark.usefixtures("frozen_now")
-def test_yesterdays_dose_does_not_count_for_today(alice: User, anakinra: Medicine) -> None:
-    therapy = new_therapy(alice, anakinra)
+def test_yesterdays_dose_does_not_count_for_today(
+    alice: User, alice_therapy: Therapy, log_dose: LogDose
+) -> None:
     _preferences(alice, labs=False)
-    new_dose(therapy, TODAY - datetime.timedelta(days=1), hour=23)
+    log_dose(alice_therapy, local_time(alice_therapy, TODAY - datetime.timedelta(days=1), 23))
 
-    assert send_due_reminders(_at(therapy, TODAY, 11)) == 1
+    assert send_due_reminders(local_time(alice_therapy, TODAY, 11)) == 1
 
 
-@pytest.mark.usefixtures("frozen_now")
 def test_no_dose_reminder_on_a_day_off_of_an_every_other_day_regimen(
-    alice: User, anakinra: Medicine
+    alice: User, make_therapy: MakeTherapy
 ) -> None:
-    therapy = new_therapy(
-        alice,
-        anakinra,
-        start_date=TODAY - datetime.timedelta(days=41),
-        regimen=fixed_regimen(anakinra, DosingRegimen.Frequency.EVERY_OTHER_DAY),
-    )
+    therapy = make_therapy(alice, KIDNEY, start_date=TODAY - datetime.timedelta(days=41))
     _preferences(alice, labs=False)
 
-    assert send_due_reminders(_at(therapy, TODAY, 11)) == 0  # day 41: a day off
+    assert send_due_reminders(local_time(therapy, TODAY, 11)) == 0  # day 41: a day off
     tomorrow = TODAY + datetime.timedelta(days=1)
-    assert send_due_reminders(_at(therapy, tomorrow, 11)) == 1
+    assert send_due_reminders(local_time(therapy, tomorrow, 11)) == 1
 
 
 # --- at most once ----------------------------------------------------------------------------
 
 
-@pytest.mark.usefixtures("frozen_now")
-def test_running_twice_sends_each_reminder_once(alice: User, anakinra: Medicine) -> None:
+@pytest.mark.usefixtures("alice_therapy")
+def test_running_twice_sends_each_reminder_once(alice: User) -> None:
     # Started 40 days ago, nothing recorded or logged: baseline and month 1 overdue,
     # and today's dose (usual time 08:00) not logged at 10:00.
-    new_therapy(alice, anakinra)
 
     first = send_due_reminders(NOW)
     second = send_due_reminders(NOW)
@@ -198,9 +192,8 @@ def test_running_twice_sends_each_reminder_once(alice: User, anakinra: Medicine)
     assert set(ReminderDelivery.objects.values_list("sent_at", flat=True)) == {NOW}
 
 
-@pytest.mark.usefixtures("frozen_now")
-def test_the_command_sends_and_says_how_many(alice: User, anakinra: Medicine) -> None:
-    new_therapy(alice, anakinra)
+@pytest.mark.usefixtures("alice_therapy")
+def test_the_command_sends_and_says_how_many() -> None:
     out = io.StringIO()
 
     call_command("send_reminders", stdout=out)
@@ -218,11 +211,11 @@ def _patients(count: int) -> list[User]:
 
 
 def test_two_copies_running_at_once_send_each_reminder_once(
-    transactional_db: None, anakinra: Medicine, frozen_now: time_machine.Traveller
+    transactional_db: None, make_therapy: MakeTherapy
 ) -> None:
     patients = _patients(5)
     for patient in patients:
-        new_therapy(patient, anakinra)
+        make_therapy(patient)
     start = threading.Barrier(2)
     counts: list[int] = []
     errors: list[BaseException] = []
@@ -278,11 +271,8 @@ class _FailingBackend(EmailBackend):
         raise ConnectionRefusedError("the mail server is down")
 
 
-@pytest.mark.usefixtures("frozen_now")
-def test_a_reminder_is_claimed_before_it_is_sent(
-    alice: User, anakinra: Medicine, settings: Settings
-) -> None:
-    new_therapy(alice, anakinra)
+@pytest.mark.usefixtures("alice_therapy")
+def test_a_reminder_is_claimed_before_it_is_sent(settings: Settings) -> None:
     settings.EMAIL_BACKEND = f"{__name__}._ClaimCheckingBackend"
     _ClaimCheckingBackend.unsent_at_send = []
 
@@ -291,11 +281,8 @@ def test_a_reminder_is_claimed_before_it_is_sent(
     assert _ClaimCheckingBackend.unsent_at_send == [1, 1, 1]
 
 
-@pytest.mark.usefixtures("frozen_now")
-def test_a_reminder_that_could_not_be_sent_is_tried_again(
-    alice: User, anakinra: Medicine, settings: Settings
-) -> None:
-    new_therapy(alice, anakinra)
+@pytest.mark.usefixtures("alice_therapy")
+def test_a_reminder_that_could_not_be_sent_is_tried_again(settings: Settings) -> None:
     settings.EMAIL_BACKEND = f"{__name__}._FailingBackend"
 
     assert send_due_reminders(NOW) == 0
@@ -309,7 +296,7 @@ def test_a_reminder_that_could_not_be_sent_is_tried_again(
 # --- choices and who ---------------------------------------------------------------------
 
 
-@pytest.mark.usefixtures("frozen_now")
+@pytest.mark.usefixtures("alice_therapy")
 @pytest.mark.parametrize(
     ("labs", "doses", "reasons"),
     [
@@ -320,9 +307,8 @@ def test_a_reminder_that_could_not_be_sent_is_tried_again(
     ],
 )
 def test_patients_can_turn_each_kind_off(
-    alice: User, anakinra: Medicine, labs: bool, doses: bool, reasons: set[str]
+    alice: User, labs: bool, doses: bool, reasons: set[str]
 ) -> None:
-    new_therapy(alice, anakinra)
     _preferences(alice, labs=labs, doses=doses)
 
     send_due_reminders(NOW)
@@ -331,23 +317,20 @@ def test_patients_can_turn_each_kind_off(
     assert len(mail.outbox) == ReminderDelivery.objects.count()
 
 
-@pytest.mark.usefixtures("frozen_now")
-def test_no_reminders_for_a_deactivated_account(alice: User, anakinra: Medicine) -> None:
-    new_therapy(alice, anakinra)
+@pytest.mark.usefixtures("alice_therapy")
+def test_no_reminders_for_a_deactivated_account(alice: User) -> None:
     alice.is_active = False
     alice.save()
 
     assert send_due_reminders(NOW) == 0
 
 
-@pytest.mark.usefixtures("frozen_now")
+@pytest.mark.usefixtures("bob_therapy")
 def test_each_patient_gets_only_their_own_reminders(
-    alice: User, bob: User, anakinra: Medicine
+    alice: User, bob: User, alice_therapy: Therapy, log_dose: LogDose
 ) -> None:
-    new_therapy(alice, anakinra)
-    new_therapy(bob, anakinra)
     _preferences(bob, doses=False)
-    new_dose(Therapy.objects.get(patient=alice), TODAY, hour=7)
+    log_dose(alice_therapy, local_time(alice_therapy, TODAY, 7))
 
     send_due_reminders(NOW)
 
@@ -363,21 +346,24 @@ def _parts(message: EmailMessage) -> dict[str, str]:
     assert isinstance(message, EmailMultiAlternatives)
     [(html, mimetype)] = message.alternatives
     assert mimetype == "text/html"
-    return {"subject": message.subject, "text": message.body, "html": str(html)}
+    return {"subject": str(message.subject), "text": str(message.body), "html": str(html)}
 
 
-@pytest.mark.usefixtures("frozen_now")
 @pytest.mark.parametrize("labs", [True, False])
 def test_emails_have_text_and_html_and_no_medicine_or_lab_value(
-    alice: User, anakinra: Medicine, labs: bool
+    alice: User,
+    anakinra: Medicine,
+    anc_rule: LabRule,
+    with_month_1_due_on: Callable[[User, datetime.date], Therapy],
+    labs: bool,
 ) -> None:
-    therapy = _with_month_1_due_on(alice, anakinra, TODAY + datetime.timedelta(days=2))
+    therapy = with_month_1_due_on(alice, TODAY + datetime.timedelta(days=2))
     new_result(  # a low, flagged baseline: its value must never travel by email
-        alice, anc_rule(anakinra), month=None, value=850, taken_on=TODAY, needs_review=True
+        alice, anc_rule, month=None, value=850, taken_on=TODAY, needs_review=True
     )
     _preferences(alice, labs=labs, doses=not labs)
 
-    send_due_reminders(_at(therapy, TODAY, 11))
+    send_due_reminders(local_time(therapy, TODAY, 11))
 
     [message] = mail.outbox
     assert message.to == [alice.email]

@@ -10,25 +10,11 @@ from django.test import Client
 
 from monographs.models import Medicine
 from portal.models import User
+from tests.pages import is_login_redirect, select, select_one, words
+from tests.world import NOW, LogDose, Urgency, new_report, new_york, prompt_effects
 from tracking.models import SideEffectReport, Therapy
 
-from .safety_fixtures import (
-    NOW,
-    TODAY,
-    Urgency,
-    alice_on_anakinra_fixture,  # noqa: F401
-    bob_on_anakinra_fixture,  # noqa: F401
-    frozen_now_fixture,  # noqa: F401
-    inner_html,
-    is_login_redirect,
-    new_dose,
-    new_report,
-    page_words,
-    prompt_effects,
-    words,
-)
-
-pytestmark = pytest.mark.usefixtures("alice_on_anakinra")
+pytestmark = pytest.mark.usefixtures("alice_therapy")
 
 
 def _url(report: SideEffectReport) -> str:
@@ -36,21 +22,21 @@ def _url(report: SideEffectReport) -> str:
 
 
 def test_shows_what_was_reported_with_severity_and_start(
-    alice_client: Client, alice_on_anakinra: Therapy, anakinra: Medicine
+    alice_client: Client, alice_therapy: Therapy, anakinra: Medicine, log_dose: LogDose
 ) -> None:
     headache = prompt_effects(anakinra, Urgency.TELL_DOCTOR)[1]
-    dose = new_dose(alice_on_anakinra, TODAY)
-    report = new_report(alice_on_anakinra.patient, headache, other="Tired", dose=dose)
+    dose = log_dose(alice_therapy, new_york(2026, 11, 18, 8))
+    report = new_report(alice_therapy.patient, headache, other="Tired", dose=dose)
     report.items.update(severity="moderate", started_on=datetime.date(2026, 11, 16))
 
     response = alice_client.get(_url(report))
 
     assert response.status_code == 200
-    page = page_words(response)
+    page = words(response)
     assert f"{headache.name}: moderate, since 16 November" in page
     assert "Something else: Tired" in page
     assert "after your dose of 18 November" in page
-    assert inner_html(response, role="alert") == []
+    assert select(response, '[role="alert"]') == []
 
 
 def test_an_emergency_report_repeats_get_help_now_first(
@@ -61,10 +47,12 @@ def test_an_emergency_report_repeats_get_help_now_first(
 
     response = alice_client.get(_url(report))
 
-    [main] = inner_html(response, id="main")
-    [alert] = inner_html(main, role="alert")
+    main = select_one(response, "main#main")
+    [alert] = main.select('[role="alert"]')
     assert words(alert).startswith("Get emergency help now")
-    assert main.index('role="alert"') < main.index("<h1")
+    # Before the page's heading: the first thing in <main> a reader meets.
+    [first, *_] = main.select('[role="alert"], h1')
+    assert first is alert
 
 
 def test_a_report_waiting_for_the_care_team_says_so(
@@ -72,7 +60,7 @@ def test_a_report_waiting_for_the_care_team_says_so(
 ) -> None:
     report = new_report(alice, prompt_effects(anakinra, Urgency.CALL_DOCTOR)[0], needs_review=True)
 
-    page = page_words(alice_client.get(_url(report)))
+    page = words(alice_client.get(_url(report)))
 
     assert "Waiting for your care team to review" in page
     assert "Reviewed by your care team" not in page
@@ -85,14 +73,14 @@ def test_a_reviewed_report_says_reviewed_by_the_care_team(
     report.reviewed_at, report.reviewed_by = NOW, carol
     report.save()
 
-    page = page_words(alice_client.get(_url(report)))
+    page = words(alice_client.get(_url(report)))
 
     assert "Reviewed by your care team on 18 November 2026" in page
     assert "Waiting for your care team" not in page
     assert "Carol" not in page  # the team, not a named person
 
 
-@pytest.mark.usefixtures("bob_on_anakinra")
+@pytest.mark.usefixtures("bob_therapy")
 def test_bob_gets_404_for_alices_report(bob_client: Client, alice: User) -> None:
     report = new_report(alice, none_reported=True)
 

@@ -11,41 +11,30 @@ from pytest_django import DjangoAssertNumQueries
 
 from monographs.models import Medicine
 from portal.models import User
+from tests.pages import attr, is_login_redirect, select, select_one, words
+from tests.world import NOW, Urgency, new_report, prompt_effects
 from tracking.models import SideEffectReport
 
-from .safety_fixtures import (
-    NOW,
-    Urgency,
-    alice_on_anakinra_fixture,  # noqa: F401
-    bob_on_anakinra_fixture,  # noqa: F401
-    frozen_now_fixture,  # noqa: F401
-    inner_html,
-    is_login_redirect,
-    new_report,
-    prompt_effects,
-    words,
-)
-
 URL = "/side-effects/"
-pytestmark = pytest.mark.usefixtures("alice_on_anakinra")
+pytestmark = pytest.mark.usefixtures("alice_therapy")
 
 
 def _entries(client: Client, **params: str) -> list[str]:
     response = client.get(URL, params)
     assert response.status_code == 200
-    return [words(entry) for entry in inner_html(response, class_="entry")]
+    return [words(entry) for entry in select(response, ".entry")]
 
 
 def test_lists_reports_newest_first_with_what_was_reported(
-    alice_client: Client, alice: User, anakinra: Medicine, frozen_now: time_machine.Traveller
+    alice_client: Client, alice: User, anakinra: Medicine, clock: time_machine.Traveller
 ) -> None:
     headache = prompt_effects(anakinra, Urgency.TELL_DOCTOR)[1]
     fever = prompt_effects(anakinra, Urgency.CALL_DOCTOR)[0]
-    frozen_now.move_to(NOW - datetime.timedelta(days=2))
+    clock.move_to(NOW - datetime.timedelta(days=2))
     new_report(alice, none_reported=True)
-    frozen_now.move_to(NOW - datetime.timedelta(days=1))
+    clock.move_to(NOW - datetime.timedelta(days=1))
     new_report(alice, fever, other="Sweating at night", needs_review=True)
-    frozen_now.move_to(NOW)
+    clock.move_to(NOW)
     new_report(alice, headache)
 
     entries = _entries(alice_client)
@@ -65,7 +54,10 @@ def test_each_entry_links_to_its_report(alice_client: Client, alice: User) -> No
 
     response = alice_client.get(URL)
 
-    assert f'href="/side-effects/{report.uuid}/"' in response.content.decode()
+    link = select_one(response, f'.entry a[href="/side-effects/{report.uuid}/"]')
+    # The link is the moment it was sent (shown in words; the exact moment for machines).
+    assert words(link).startswith("Wed 18 Nov 2026")
+    assert datetime.datetime.fromisoformat(attr(select_one(link, "time"), "datetime")) == NOW
 
 
 def test_a_reviewed_report_is_marked_reviewed_by_the_care_team(
@@ -84,21 +76,21 @@ def test_a_reviewed_report_is_marked_reviewed_by_the_care_team(
 def test_no_reports_yet(alice_client: Client) -> None:
     response = alice_client.get(URL)
 
-    assert "No reports yet." in words(response.content)
-    assert 'href="/side-effects/new/"' in response.content.decode()
+    assert "No reports yet." in words(response)
+    invitation = select_one(response, 'main a[href="/side-effects/new/"]')
+    assert words(invitation) == "Report a side effect"
 
 
-@pytest.mark.usefixtures("bob_on_anakinra")
+@pytest.mark.usefixtures("bob_therapy")
 def test_bob_sees_only_his_own_reports(bob_client: Client, alice: User, bob: User) -> None:
     alices = new_report(alice, other="Alice's private note")
     bobs = new_report(bob, none_reported=True)
 
     response = bob_client.get(URL)
 
-    html = response.content.decode()
-    assert str(bobs.uuid) in html
-    assert str(alices.uuid) not in html
-    assert "Alice's private note" not in words(html)
+    assert select(response, f'.entry a[href="/side-effects/{bobs.uuid}/"]')
+    assert str(alices.uuid) not in response.content.decode()
+    assert "Alice's private note" not in words(response)
 
 
 def test_twenty_a_page_and_the_older_ones_on_the_next(alice_client: Client, alice: User) -> None:
@@ -110,10 +102,10 @@ def test_twenty_a_page_and_the_older_ones_on_the_next(alice_client: Client, alic
     first_page = alice_client.get(URL)
     second_page = alice_client.get(URL, {"page": "2"})
 
-    assert len(inner_html(first_page, class_="entry")) == 20
-    assert len(inner_html(second_page, class_="entry")) == 1
-    assert str(oldest.uuid) in second_page.content.decode()
-    assert "Page 2 of 2" in words(second_page.content)
+    assert len(select(first_page, ".entry")) == 20
+    assert select(second_page, f'.entry a[href="/side-effects/{oldest.uuid}/"]')
+    assert len(select(second_page, ".entry")) == 1
+    assert "Page 2 of 2" in words(second_page)
 
 
 @pytest.mark.parametrize("history", [10, 200])
@@ -134,7 +126,7 @@ def test_queries_do_not_grow_with_the_history(
         response = alice_client.get(URL)
 
     assert response.status_code == 200
-    assert len(inner_html(response, class_="entry")) == min(history, 20)
+    assert len(select(response, ".entry")) == min(history, 20)
 
 
 @pytest.mark.parametrize("method", ["post", "put", "delete"])

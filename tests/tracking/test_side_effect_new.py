@@ -8,34 +8,24 @@ from __future__ import annotations
 
 import datetime
 import uuid
+from typing import TYPE_CHECKING
 
 import pytest
 import time_machine
-from django.http import HttpResponse
+from bs4 import Tag
 from django.test import Client
 
 from monographs.models import Medicine, SideEffect
 from portal.models import User
+from tests.pages import attr, is_login_redirect, select, select_one, top_elements, words
+from tests.world import NOW, TODAY, LogDose, MakeTherapy, Urgency, new_york, prompt_effects
 from tracking.models import DoseLog, SideEffectReport, Therapy
 
-from .safety_fixtures import (
-    NOW,
-    TODAY,
-    Urgency,
-    alice_on_anakinra_fixture,  # noqa: F401
-    bob_on_anakinra_fixture,  # noqa: F401
-    frozen_now_fixture,  # noqa: F401
-    inner_html,
-    is_login_redirect,
-    new_dose,
-    new_therapy,
-    page_words,
-    prompt_effects,
-    words,
-)
+if TYPE_CHECKING:
+    from django.test.client import _MonkeyPatchedWSGIResponse as TestResponse
 
 URL = "/side-effects/new/"
-pytestmark = pytest.mark.usefixtures("alice_on_anakinra")
+pytestmark = pytest.mark.usefixtures("alice_therapy")
 
 EMERGENCY_HEADING = "Get emergency help now"
 CALL_DOCTOR_HEADING = "Call your doctor or care team today"
@@ -51,8 +41,18 @@ def _tick(*effects: SideEffect, **extra: str) -> dict[str, str]:
     return data
 
 
-def _htmx(client: Client, data: dict[str, str]) -> HttpResponse:
+def _htmx(client: Client, data: dict[str, str]) -> TestResponse:
     return client.post(URL, data, HTTP_HX_REQUEST="true")
+
+
+def _todays_dose(therapy: Therapy, log_dose: LogDose) -> DoseLog:
+    return log_dose(therapy, new_york(2026, 11, 18, 8))
+
+
+def _first_before(container: Tag, first: str, then: str) -> bool:
+    """Whether the first element matching `first` comes before any matching `then`."""
+    [earliest, *_] = container.select(f"{first}, {then}")
+    return earliest in container.select(first)
 
 
 # --- the form ------------------------------------------------------------------------------
@@ -64,9 +64,9 @@ def test_form_asks_about_the_prompt_side_effects_grouped_emergency_tier_first(
     response = alice_client.get(URL)
 
     assert response.status_code == 200
-    html = response.content.decode()
-    legends = [words(legend) for legend in inner_html(html, class_="urgency__title")]
-    assert legends == [
+    form = select_one(response, "#side-effect-prompt form")
+    groups = form.select("fieldset.urgency")
+    assert [words(select_one(group, "legend")) for group in groups] == [
         Urgency.EMERGENCY.label,
         Urgency.CALL_DOCTOR.label,
         Urgency.TELL_DOCTOR.label,
@@ -74,37 +74,34 @@ def test_form_asks_about_the_prompt_side_effects_grouped_emergency_tier_first(
     asked = SideEffect.objects.filter(medicine=anakinra, ask_after_dose=True)
     not_asked = SideEffect.objects.filter(medicine=anakinra, ask_after_dose=False)
     assert asked.exists() and not_asked.exists()
-    for effect in asked:
-        assert f'name="effect_{effect.pk}"' in html
-    for effect in not_asked:
-        assert f'name="effect_{effect.pk}"' not in html
-    # Each tier's items sit under their own heading, in the page's order.
-    fieldsets = inner_html(html, class_=f"urgency urgency--{Urgency.EMERGENCY.value}")
-    assert len(fieldsets) == 1
-    for effect in prompt_effects(anakinra, Urgency.EMERGENCY):
-        assert f'name="effect_{effect.pk}"' in fieldsets[0]
-    assert 'name="none"' in html
-    assert 'name="other"' in html
+    ticked = [attr(box, "name") for box in form.select('input[type="checkbox"]')]
+    assert sorted(ticked) == sorted(f"effect_{effect.pk}" for effect in asked)
+    # Each tier's items sit under their own heading, in the page's order, each labelled.
+    for group, urgency in zip(groups, Urgency, strict=True):
+        labels = [words(label) for label in group.select(".check label")]
+        assert labels == [effect.name for effect in prompt_effects(anakinra, urgency)]
+    assert words(select_one(form, 'button[name="none"]')) == "None of these"
+    assert select_one(form, 'textarea[name="other"]')
 
 
 def test_form_carries_the_dose_it_asks_about(
-    alice_client: Client, alice_on_anakinra: Therapy
+    alice_client: Client, alice_therapy: Therapy, log_dose: LogDose
 ) -> None:
-    dose = new_dose(alice_on_anakinra, TODAY)
+    dose = _todays_dose(alice_therapy, log_dose)
 
     response = alice_client.get(URL, {"dose": str(dose.uuid)})
 
-    assert f'name="dose" value="{dose.uuid}"' in response.content.decode()
+    field = select_one(response, '#side-effect-prompt input[name="dose"]')
+    assert (attr(field, "type"), attr(field, "value")) == ("hidden", str(dose.uuid))
 
 
 def test_htmx_get_returns_only_the_prompt(alice_client: Client) -> None:
     response = alice_client.get(URL, HTTP_HX_REQUEST="true")
 
     assert response.status_code == 200
-    html = response.content.decode().strip()
-    assert "<html" not in html
-    assert html.startswith('<section id="side-effect-prompt"')
-    assert "Since your last dose" in html
+    [prompt] = top_elements(response)  # the prompt alone, not a whole page
+    assert (prompt.name, prompt.get("id")) == ("section", "side-effect-prompt")
+    assert words(prompt).startswith("Since your last dose")
     assert "HX-Request" in response["Vary"]
 
 
@@ -134,7 +131,7 @@ def test_none_of_these_saves_a_none_report_and_shows_thanks(
     assert report.urgency is None
     assert report.needs_review is False
     assert report.items.count() == 0
-    page = page_words(alice_client.get(response["Location"]))
+    page = words(alice_client.get(response["Location"]))
     assert "No side effects noted" in page
     assert EMERGENCY_HEADING not in page
 
@@ -151,18 +148,17 @@ def test_emergency_answer_says_get_help_first_and_goes_to_the_care_team(
     assert report.urgency == Urgency.EMERGENCY
     assert report.needs_review is True
     assert {item.side_effect for item in report.items.all()} == {emergency, mild}
-    [main] = inner_html(response, id="main")
+    main = select_one(response, "#main")
     # The instruction is the first thing in the page's main content, before the
     # heading and the report, and a screen reader announces it.
-    alerts = inner_html(main, role="alert")
-    assert EMERGENCY_HEADING in words(alerts[0])
-    assert "911" in words(alerts[0])
-    assert main.index('role="alert"') < main.index("<h1")
-    assert main.index(EMERGENCY_HEADING) < main.index(emergency.name)
-    assert "tel:911" in alerts[0]
-    page = page_words(response)
-    assert "1-800-FDA-1088" in page
-    assert "https://www.fda.gov/medwatch" in response.content.decode()
+    [alert] = main.select('[role="alert"]')
+    assert words(alert).startswith(EMERGENCY_HEADING)
+    assert _first_before(main, '[role="alert"]', "h1")
+    assert words(main).index(EMERGENCY_HEADING) < words(main).index(emergency.name)
+    assert words(select_one(alert, 'a[href="tel:911"]')) == "911"
+    assert words(select_one(main, 'a[href="tel:1-800-332-1088"]')) == "1-800-FDA-1088"
+    medwatch = select_one(main, 'a[href="https://www.fda.gov/medwatch"]')
+    assert words(medwatch) == "fda.gov/medwatch"
 
 
 def test_emergency_answer_by_htmx_puts_the_advice_at_the_top_of_the_page(
@@ -174,21 +170,19 @@ def test_emergency_answer_by_htmx_puts_the_advice_at_the_top_of_the_page(
     response = _htmx(alice_client, _tick(call, emergency))
 
     assert response.status_code == 200
-    html = response.content.decode().strip()
-    assert "<html" not in html
     # The checklist is replaced by a short note, and the advice is swapped in
     # out of band as the first thing in <main>.
-    assert html.startswith('<section id="side-effect-prompt"')
-    prompt_part, advice_part = html.split('<div hx-swap-oob="afterbegin:#main">')
-    assert "What to do now is at the top of the page" in prompt_part
-    assert inner_html(prompt_part, role="alert") == []
-    alerts = inner_html(advice_part, role="alert")
-    assert len(alerts) == 1
-    assert words(alerts[0]).startswith(EMERGENCY_HEADING)
-    assert "tel:911" in alerts[0]
-    assert CALL_DOCTOR_HEADING not in html
-    assert "1-800-FDA-1088" in html
-    assert "fda.gov/medwatch" in html
+    [prompt, advice] = top_elements(response)  # not a whole page
+    assert (prompt.name, prompt.get("id")) == ("section", "side-effect-prompt")
+    assert attr(advice, "hx-swap-oob") == "afterbegin:#main"
+    assert "What to do now is at the top of the page" in words(prompt)
+    assert prompt.select('[role="alert"]') == []
+    [alert] = advice.select('[role="alert"]')
+    assert words(alert).startswith(EMERGENCY_HEADING)
+    assert alert.select('a[href="tel:911"]')
+    assert CALL_DOCTOR_HEADING not in words(response)
+    assert "1-800-FDA-1088" in words(advice)
+    assert advice.select('a[href="https://www.fda.gov/medwatch"]')
     report = SideEffectReport.objects.get(patient=alice)
     assert report.urgency == Urgency.EMERGENCY
     assert report.needs_review is True
@@ -201,10 +195,9 @@ def test_call_your_doctor_answer_says_call_and_goes_to_the_care_team(
 
     response = _htmx(alice_client, _tick(call))
 
-    alerts = inner_html(response, role="alert")
-    assert len(alerts) == 1
-    assert CALL_DOCTOR_HEADING in words(alerts[0])
-    assert EMERGENCY_HEADING not in page_words(response)
+    [alert] = select(response, '[role="alert"]')
+    assert words(alert).startswith(CALL_DOCTOR_HEADING)
+    assert EMERGENCY_HEADING not in words(response)
     report = SideEffectReport.objects.get(patient=alice)
     assert report.urgency == Urgency.CALL_DOCTOR
     assert report.needs_review is True
@@ -217,8 +210,8 @@ def test_a_mild_common_side_effect_is_saved_without_review_or_alarm(
 
     response = _htmx(alice_client, _tick(mild, **{f"severity_{mild.pk}": "mild"}))
 
-    assert inner_html(response, role="alert") == []
-    assert "Tell your doctor if it bothers you" in page_words(response)
+    assert select(response, '[role="alert"]') == []
+    assert "Tell your doctor if it bothers you" in words(response)
     report = SideEffectReport.objects.get(patient=alice)
     assert report.urgency == Urgency.TELL_DOCTOR
     assert report.needs_review is False
@@ -234,7 +227,7 @@ def test_a_severe_side_effect_goes_to_the_care_team_even_in_the_mildest_tier(
 
     response = _htmx(alice_client, _tick(mild, **{f"severity_{mild.pk}": "severe"}))
 
-    assert "Your care team will look at it" in page_words(response)
+    assert "Your care team will look at it" in words(response)
     report = SideEffectReport.objects.get(patient=alice)
     assert report.needs_review is True
     assert report.items.get().severity == "severe"
@@ -277,53 +270,53 @@ def test_severity_and_start_date_are_kept_per_item(
 
 
 def test_the_answer_is_linked_to_the_patients_own_dose(
-    alice_client: Client, alice_on_anakinra: Therapy, anakinra: Medicine
+    alice_client: Client, alice_therapy: Therapy, anakinra: Medicine, log_dose: LogDose
 ) -> None:
-    dose = new_dose(alice_on_anakinra, TODAY)
+    dose = _todays_dose(alice_therapy, log_dose)
 
     alice_client.post(URL, _tick(_first(anakinra, Urgency.TELL_DOCTOR), dose=str(dose.uuid)))
 
-    assert SideEffectReport.objects.get(patient=alice_on_anakinra.patient).dose == dose
+    assert SideEffectReport.objects.get(patient=alice_therapy.patient).dose == dose
 
 
 def test_none_of_these_is_linked_to_the_dose_too(
-    alice_client: Client, alice_on_anakinra: Therapy
+    alice_client: Client, alice_therapy: Therapy, log_dose: LogDose
 ) -> None:
-    dose = new_dose(alice_on_anakinra, TODAY)
+    dose = _todays_dose(alice_therapy, log_dose)
 
     alice_client.post(URL, {"none": "1", "dose": str(dose.uuid)})
 
-    report = SideEffectReport.objects.get(patient=alice_on_anakinra.patient)
+    report = SideEffectReport.objects.get(patient=alice_therapy.patient)
     assert report.dose == dose
     assert report.none_reported is True
 
 
 def test_a_double_tap_on_the_same_dose_keeps_one_report(
-    alice_client: Client, alice_on_anakinra: Therapy, anakinra: Medicine
+    alice_client: Client, alice_therapy: Therapy, anakinra: Medicine, log_dose: LogDose
 ) -> None:
-    dose = new_dose(alice_on_anakinra, TODAY)
+    dose = _todays_dose(alice_therapy, log_dose)
     data = _tick(_first(anakinra, Urgency.CALL_DOCTOR), dose=str(dose.uuid))
 
     first = _htmx(alice_client, data)
     second = _htmx(alice_client, data)
 
-    assert SideEffectReport.objects.filter(patient=alice_on_anakinra.patient).count() == 1
-    assert CALL_DOCTOR_HEADING in page_words(second)
+    assert SideEffectReport.objects.filter(patient=alice_therapy.patient).count() == 1
+    assert CALL_DOCTOR_HEADING in words(second)
     assert first.status_code == second.status_code == 200
 
 
 def test_an_emergency_after_answering_none_for_the_same_dose_is_not_lost(
-    alice_client: Client, alice_on_anakinra: Therapy, anakinra: Medicine
+    alice_client: Client, alice_therapy: Therapy, anakinra: Medicine, log_dose: LogDose
 ) -> None:
-    dose = new_dose(alice_on_anakinra, TODAY)
+    dose = _todays_dose(alice_therapy, log_dose)
     _htmx(alice_client, {"none": "1", "dose": str(dose.uuid)})
     emergency = _first(anakinra, Urgency.EMERGENCY)
 
     response = _htmx(alice_client, _tick(emergency, dose=str(dose.uuid)))
 
     # The later answer is what the patient needs to act on now.
-    assert EMERGENCY_HEADING in page_words(response)
-    reports = SideEffectReport.objects.filter(patient=alice_on_anakinra.patient)
+    assert EMERGENCY_HEADING in words(response)
+    reports = SideEffectReport.objects.filter(patient=alice_therapy.patient)
     assert reports.count() == 2
     urgent = reports.get(urgency=Urgency.EMERGENCY)
     assert urgent.needs_review is True
@@ -337,7 +330,7 @@ def test_an_empty_answer_is_refused_with_a_plain_message(alice_client: Client) -
     response = alice_client.post(URL, {"other": "   "})
 
     assert response.status_code == 200
-    assert "Tick what you have had" in page_words(response)
+    assert "Tick what you have had" in words(response)
     assert SideEffectReport.objects.count() == 0
 
 
@@ -347,10 +340,9 @@ def test_an_empty_answer_by_htmx_returns_the_prompt_with_the_message(
     response = _htmx(alice_client, {})
 
     assert response.status_code == 200
-    html = response.content.decode().strip()
-    assert html.startswith('<section id="side-effect-prompt"')
-    assert "<html" not in html
-    [errors] = inner_html(html, class_="form-errors")
+    [prompt] = top_elements(response)  # the prompt alone, not a whole page
+    assert (prompt.name, prompt.get("id")) == ("section", "side-effect-prompt")
+    [errors] = prompt.select('.form-errors[role="alert"]')
     assert "Tick what you have had" in words(errors)
     assert SideEffectReport.objects.count() == 0
 
@@ -364,7 +356,7 @@ def test_ticking_a_side_effect_the_prompt_does_not_ask_about_counts_as_empty(
     response = alice_client.post(URL, _tick(not_asked))
 
     assert response.status_code == 200
-    assert "Tick what you have had" in page_words(response)
+    assert "Tick what you have had" in words(response)
     assert SideEffectReport.objects.count() == 0
 
 
@@ -374,7 +366,7 @@ def test_a_start_date_in_the_future_is_refused(alice_client: Client, anakinra: M
     response = alice_client.post(URL, _tick(mild, **{f"started_{mild.pk}": "2026-11-19"}))
 
     assert response.status_code == 200
-    assert "That date is in the future." in page_words(response)
+    assert "That date is in the future." in words(response)
     assert SideEffectReport.objects.count() == 0
 
 
@@ -396,14 +388,15 @@ def test_the_future_is_judged_by_the_patients_own_calendar(
     client: Client,
     bob: User,
     anakinra: Medicine,
-    frozen_now: time_machine.Traveller,
+    make_therapy: MakeTherapy,
+    clock: time_machine.Traveller,
     zone: str,
     utc_moment: datetime.datetime,
     started: int,
     accepted: bool,
 ) -> None:
-    new_therapy(bob, anakinra, time_zone=zone)
-    frozen_now.move_to(utc_moment)
+    make_therapy(bob, time_zone=zone)
+    clock.move_to(utc_moment)
     client.force_login(bob)
     mild = _first(anakinra, Urgency.TELL_DOCTOR)
 
@@ -416,7 +409,7 @@ def test_a_nul_character_in_the_text_is_refused(alice_client: Client) -> None:
     response = alice_client.post(URL, {"other": "rash\x00"})
 
     assert response.status_code == 200
-    assert "Null characters are not allowed." in page_words(response)
+    assert "Null characters are not allowed." in words(response)
     assert SideEffectReport.objects.count() == 0
 
 
@@ -426,19 +419,23 @@ def test_an_unknown_severity_is_refused(alice_client: Client, anakinra: Medicine
     response = alice_client.post(URL, _tick(mild, **{f"severity_{mild.pk}": "dreadful"}))
 
     assert response.status_code == 200
-    assert "Select a valid choice" in page_words(response)
+    assert "Select a valid choice" in words(response)
     assert SideEffectReport.objects.count() == 0
 
 
 # --- who may do what -------------------------------------------------------------------------
 
 
-@pytest.mark.usefixtures("bob_on_anakinra")
+@pytest.mark.usefixtures("bob_therapy")
 @pytest.mark.parametrize("answer", ["none", "effect"])
 def test_bob_cannot_attach_a_report_to_alices_dose(
-    bob_client: Client, alice_on_anakinra: Therapy, anakinra: Medicine, answer: str
+    bob_client: Client,
+    alice_therapy: Therapy,
+    anakinra: Medicine,
+    log_dose: LogDose,
+    answer: str,
 ) -> None:
-    dose = new_dose(alice_on_anakinra, TODAY)
+    dose = _todays_dose(alice_therapy, log_dose)
     data = {"none": "1"} if answer == "none" else _tick(_first(anakinra, Urgency.CALL_DOCTOR))
     data["dose"] = str(dose.uuid)
 

@@ -7,14 +7,13 @@ from decimal import Decimal
 
 import pytest
 from django.test import Client
+from pytest_django.asserts import assertContains, assertNotContains
 
 from monographs.models import DosingRegimen, Medicine
 from portal.models import User
+from tests.pages import attr, field_errors, select, select_one, words
+from tests.world import NOMID, PASSWORD, RA, TODAY
 from tracking.models import Therapy
-
-from ..conftest import PASSWORD
-from .conftest import NOMID, RA, TODAY
-from .pages import field_errors, text
 
 URL = "/therapy/"
 pytestmark = pytest.mark.usefixtures("clock")
@@ -42,7 +41,7 @@ def test_first_sign_in_without_a_therapy_lands_on_the_setup_page(
 
     assert response.redirect_chain == [("/", 302), (URL, 302)]
     assert response.status_code == 200
-    assert "<h1>Set up your therapy</h1>" in response.content.decode()
+    assertContains(response, "<h1>Set up your therapy</h1>", html=True)
 
 
 def test_setup_page_offers_each_published_regimen(
@@ -51,12 +50,15 @@ def test_setup_page_offers_each_published_regimen(
     response = alice_client.get(URL)
 
     assert response.status_code == 200
-    html = text(response)
-    assert "Anakinra" in html or "Kineret" in html
+    page = words(response)
+    assert "Anakinra" in page or "Kineret" in page
+    offered = [
+        attr(option, "value") for option in select(response, 'select[name="regimen"] option')
+    ]
     for regimen in regimens.values():
-        assert f'<option value="{regimen.pk}"' in html
-    assert "at most 100 mg a day" in html
-    assert "at most 8 mg/kg a day" in html
+        assert str(regimen.pk) in offered
+    assert "at most 100 mg a day" in page
+    assert "at most 8 mg/kg a day" in page
 
 
 def test_setup_saves_the_therapy_and_goes_to_the_dashboard(
@@ -191,8 +193,8 @@ def test_patient_corrects_their_own_therapy(
     alice_client: Client, alice_therapy: Therapy, regimens: dict[str, DosingRegimen]
 ) -> None:
     page = alice_client.get(URL)
-    assert "<h1>Your therapy</h1>" in page.content.decode()
-    assert 'value="100.00"' in page.content.decode()
+    assertContains(page, "<h1>Your therapy</h1>", html=True)
+    assert attr(select_one(page, 'input[name="prescribed_dose"]'), "value") == "100.00"
 
     response = alice_client.post(
         URL, _post_data(regimens[RA], prescribed_dose="50", time_zone="Europe/London")
@@ -227,8 +229,9 @@ def test_bob_sees_and_saves_only_his_own_therapy(
     regimens: dict[str, DosingRegimen],
 ) -> None:
     page = bob_client.get(URL)
-    assert "<h1>Set up your therapy</h1>" in page.content.decode()
-    assert 'value="100.00"' not in page.content.decode()
+    assertContains(page, "<h1>Set up your therapy</h1>", html=True)
+    assert select_one(page, 'input[name="prescribed_dose"]').get("value") is None
+    assertNotContains(page, "100.00")
 
     response = bob_client.post(URL, _post_data(regimens[RA], prescribed_dose="50"))
 
