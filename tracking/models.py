@@ -670,6 +670,29 @@ def days_between(
     return days
 
 
+def days_over_limit(
+    therapies: list[Therapy], doses: list[DoseLog]
+) -> list[tuple[datetime.date, Therapy, Decimal, Decimal]]:
+    """Days whose taken total passed that day's own maximum: (day, therapy, total, maximum).
+
+    Logging refuses such a day, so one appears only when a weight entered later, or
+    back-dated, lowers a day's maximum: the care team needs to see it.
+    """
+    totals: dict[tuple[int, datetime.date], Decimal] = {}
+    for dose in doses:
+        if dose.is_taken and dose.dose_mg is not None:
+            key = (dose.therapy_id, dose.local_date)
+            totals[key] = totals.get(key, Decimal(0)) + dose.dose_mg
+    by_pk = {therapy.pk: therapy for therapy in therapies}
+    flagged = []
+    for (therapy_pk, day), total in sorted(totals.items(), key=lambda item: item[0][1]):
+        therapy = by_pk.get(therapy_pk)
+        maximum = therapy.max_daily_mg_on(day) if therapy else None
+        if therapy is not None and maximum is not None and total > maximum:
+            flagged.append((day, therapy, total, maximum))
+    return flagged
+
+
 @dataclass(frozen=True)
 class Adherence:
     """Doses taken of the doses that were due: slots still to come are not counted."""

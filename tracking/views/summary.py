@@ -20,6 +20,7 @@ from ..models import (
     Patient,
     SideEffectReport,
     SlotStatus,
+    days_over_limit,
     slots_between,
 )
 
@@ -64,6 +65,7 @@ def summary(request: SignedInRequest, patient: Patient) -> HttpResponse:
         "skipped": counts[SlotStatus.SKIPPED],
         "missed": counts[SlotStatus.MISSED],
         "not_given": [s for s in slots if s.status in (SlotStatus.MISSED, SlotStatus.SKIPPED)],
+        "over_limit": days_over_limit(therapies, doses),
         "adherence": Adherence.of(slots),
         "sites": sites.most_common(),
         "reports": reports,
