@@ -27,6 +27,7 @@ from portal.models import User
 from tests.world import (
     ALICE_STARTED,
     BOB_STARTED,
+    DIRA,
     NOMID,
     NOW,
     PASSWORD,
@@ -35,7 +36,7 @@ from tests.world import (
     LogDose,
     MakeTherapy,
 )
-from tracking.models import DoseLog, Therapy
+from tracking.models import CareRelationship, DoseLog, Patient, Therapy, Weight
 from tracking.services import DoseEntry, record_dose
 
 
@@ -158,7 +159,27 @@ def browser_clock() -> Iterator[time_machine.Traveller]:
         yield traveller
 
 
-# --- therapies and doses -----------------------------------------------------------------
+# --- patients, therapies and doses --------------------------------------------------------
+
+
+def patient_of(person: User | Patient, *, time_zone: str = "America/New_York") -> Patient:
+    """A patient as given, or the account's own record (made on first use)."""
+    if isinstance(person, Patient):
+        return person
+    care = CareRelationship.objects.filter(account=person, role=CareRelationship.Role.SELF).first()
+    if care is not None:
+        return care.patient
+    patient = Patient.objects.create(name=person.get_short_name(), time_zone=time_zone)
+    CareRelationship.objects.create(
+        patient=patient, account=person, role=CareRelationship.Role.SELF
+    )
+    return patient
+
+
+@pytest.fixture
+def alice_patient(alice: User) -> Patient:
+    """Alice's own record: she acts for herself, in New York."""
+    return patient_of(alice)
 
 
 @pytest.fixture
@@ -167,11 +188,13 @@ def make_therapy(
 ) -> MakeTherapy:
     """A valid, saved anakinra therapy; full_clean() first so a test never starts from a bad one.
 
-    For the per-kg regimens (NOMID) prescribed_dose is mg/kg and weight_kg is needed.
+    `person` is a patient, or an account (then its own patient record). For the per-kg
+    regimens (NOMID, DIRA) prescribed_dose is mg/kg, and weight_kg is recorded from the
+    start date.
     """
 
     def make(
-        patient: User,
+        person: User | Patient,
         indication: str = RA,
         prescribed_dose: Decimal | str = "100",
         *,
@@ -180,16 +203,29 @@ def make_therapy(
         someone_else_injects: bool = False,
         time_zone: str = "America/New_York",
         usual_dose_time: datetime.time = datetime.time(8, 0),
+        dose_times: list[str] | None = None,
+        medicine: Medicine | None = None,
+        regimen: DosingRegimen | None = None,
+        weekdays: list[int] | None = None,
     ) -> Therapy:
+        patient = patient_of(person, time_zone=time_zone)
+        if patient.time_zone != time_zone:
+            patient.time_zone = time_zone
+            patient.save(update_fields=["time_zone"])
+        if weight_kg is not None:
+            Weight.objects.update_or_create(
+                patient=patient, measured_on=start_date, defaults={"weight_kg": Decimal(weight_kg)}
+            )
+        chosen = regimen or regimens[indication]
         therapy = Therapy(
             patient=patient,
-            medicine=anakinra,
-            regimen=regimens[indication],
+            medicine=medicine or anakinra,
+            regimen=chosen,
             prescribed_dose=Decimal(prescribed_dose),
-            weight_kg=None if weight_kg is None else Decimal(weight_kg),
             start_date=start_date,
-            time_zone=time_zone,
-            usual_dose_time=usual_dose_time,
+            dose_times=dose_times or [usual_dose_time.strftime("%H:%M")],
+            dose_days=chosen.allowed_days()[0],
+            weekdays=weekdays or [],
             someone_else_injects=someone_else_injects,
         )
         therapy.full_clean()
@@ -217,12 +253,111 @@ def nomid_therapy(alice: User, make_therapy: MakeTherapy) -> Therapy:
     return make_therapy(alice, NOMID, "2", weight_kg="10")
 
 
+# --- a family: sam, the parent of mia and leo, and una, who helps with mia --------------------
+
+
+@pytest.fixture
+def sam(db: None) -> User:
+    return User.objects.create_user("sam@example.com", PASSWORD, display_name="Sam")
+
+
+@pytest.fixture
+def una(db: None) -> User:
+    return User.objects.create_user("una@example.com", PASSWORD, display_name="Una")
+
+
+@pytest.fixture
+def mia(sam: User, una: User) -> Patient:
+    """Sam's daughter, 4; Una, a second caregiver, acts for her too."""
+    patient = Patient.objects.create(
+        name="Mia", date_of_birth=datetime.date(2022, 5, 3), time_zone="America/New_York"
+    )
+    CareRelationship.objects.create(
+        patient=patient, account=sam, role=CareRelationship.Role.GUARDIAN
+    )
+    CareRelationship.objects.create(
+        patient=patient, account=una, role=CareRelationship.Role.CAREGIVER
+    )
+    return patient
+
+
+@pytest.fixture
+def leo(sam: User) -> Patient:
+    """Sam's son, 7."""
+    patient = Patient.objects.create(
+        name="Leo", date_of_birth=datetime.date(2019, 2, 11), time_zone="America/New_York"
+    )
+    CareRelationship.objects.create(
+        patient=patient, account=sam, role=CareRelationship.Role.GUARDIAN
+    )
+    return patient
+
+
+@pytest.fixture
+def mia_therapy(mia: Patient, make_therapy: MakeTherapy) -> Therapy:
+    """Mia: NOMID, 1 mg/kg at 16 kg = 16 mg, twice a day at 08:00 and 20:00."""
+    return make_therapy(
+        mia, NOMID, "1", weight_kg="16", dose_times=["08:00", "20:00"], someone_else_injects=True
+    )
+
+
+@pytest.fixture
+def leo_therapy(leo: Patient, make_therapy: MakeTherapy) -> Therapy:
+    """Leo: DIRA, 1 mg/kg at 22 kg = 22 mg, once a day at 07:30."""
+    return make_therapy(
+        leo,
+        DIRA,
+        "1",
+        weight_kg="22",
+        usual_dose_time=datetime.time(7, 30),
+        someone_else_injects=True,
+    )
+
+
+@pytest.fixture
+def sam_client(client: Client, sam: User) -> Client:
+    client.force_login(sam)
+    return client
+
+
+@pytest.fixture
+def una_client(client: Client, una: User) -> Client:
+    client.force_login(una)
+    return client
+
+
+@pytest.fixture
+def weekly_pill(db: None) -> Medicine:
+    """A second medicine that is not anakinra: a tablet once a week, no injection sites.
+
+    Only tests make it; the seeded content stays anakinra only.
+    """
+    medicine = Medicine.objects.create(
+        slug="weeklyzumab",
+        generic_name="weeklyzumab",
+        drug_class="A test medicine",
+        route="By mouth",
+        summary="A tablet taken once a week.",
+        status=Medicine.Status.PUBLISHED,
+    )
+    DosingRegimen.objects.create(
+        medicine=medicine,
+        indication="Rheumatoid arthritis (RA)",
+        basis=DosingRegimen.Basis.FIXED,
+        usual_dose_low=Decimal("15"),
+        usual_dose_high=Decimal("15"),
+        max_daily=Decimal("25"),
+        frequency=DosingRegimen.Frequency.WEEKLY,
+    )
+    return medicine
+
+
 @pytest.fixture
 def log_dose() -> LogDose:
     """Log a dose through the same service the views use (the day's rules apply).
 
-    Defaults: taken, the prescribed dose, the suggested site. A second dose on a
-    once-daily day is logged as if the patient confirmed it.
+    Defaults: taken, the day's prescribed dose, the suggested site, the slot of the day
+    whose time is nearest. A second dose in a slot is logged as if confirmed.
     """
 
     def log(
@@ -234,25 +369,46 @@ def log_dose() -> LogDose:
         status: str = DoseLog.Status.TAKEN,
         skip_reason: str = "",
         note: str = "",
+        slot_time: datetime.time | None = None,
+        by: User | None = None,
     ) -> DoseLog:
         taken = status == DoseLog.Status.TAKEN
-        if taken and site is None:
+        day = therapy.patient.local_date(at)
+        if taken and site is None and therapy.is_injected:
             site = therapy.suggest_site(
                 DoseLog.objects.for_patient(therapy.patient).last_use_by_site()
+            )
+        if slot_time is None and therapy.times:
+            local = at.astimezone(therapy.patient.zone)
+            slot_time = min(
+                therapy.times,
+                key=lambda t: abs(
+                    datetime.datetime.combine(day, t, tzinfo=therapy.patient.zone) - local
+                ),
             )
         entry = DoseEntry(
             status=status,
             taken_at=at,
-            dose_mg=(Decimal(dose_mg) if dose_mg is not None else therapy.dose_mg)
+            dose_mg=(Decimal(dose_mg) if dose_mg is not None else therapy.dose_mg_on(day))
             if taken
             else None,
             site=site if taken else None,
+            slot_date=day,
+            slot_time=slot_time,
             note=note,
             skip_reason=skip_reason,
         )
-        return record_dose(therapy, entry, submission_id=uuid.uuid4(), confirm_second=True)
+        account = by or _acting_account(therapy.patient)
+        return record_dose(
+            therapy, entry, entered_by=account, submission_id=uuid.uuid4(), confirm_second=True
+        )
 
     return log
+
+
+def _acting_account(patient: Patient) -> User | None:
+    care = patient.care.select_related("account").order_by("created_at").first()
+    return care.account if care else None
 
 
 @pytest.fixture
@@ -261,7 +417,7 @@ def make_bulk_doses() -> BulkDoses:
     ending yesterday, round the usable sites. bulk_create: no history rows, no rules."""
 
     def make(therapy: Therapy, count: int) -> list[DoseLog]:
-        yesterday = therapy.today() - datetime.timedelta(days=1)
+        yesterday = therapy.patient.today() - datetime.timedelta(days=1)
         usable = therapy.usable_sites()
         rows = []
         for back in range(count):
@@ -271,10 +427,13 @@ def make_bulk_doses() -> BulkDoses:
                     patient=therapy.patient,
                     therapy=therapy,
                     status=DoseLog.Status.TAKEN,
-                    taken_at=datetime.datetime.combine(day, datetime.time(8), therapy.zone),
+                    taken_at=datetime.datetime.combine(
+                        day, datetime.time(8), therapy.patient.zone
+                    ),
                     local_date=day,
-                    dose_mg=therapy.dose_mg,
-                    site=usable[back % len(usable)],
+                    slot_time=therapy.times[0],
+                    dose_mg=therapy.dose_mg_on(day),
+                    site=usable[back % len(usable)] if usable else None,
                 )
             )
         return DoseLog.objects.bulk_create(rows)

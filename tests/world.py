@@ -13,9 +13,17 @@ import zoneinfo
 from decimal import Decimal
 from typing import Protocol
 
-from monographs.models import InjectionSite, LabRule, Medicine, SideEffect
+from monographs.models import DosingRegimen, InjectionSite, LabRule, Medicine, SideEffect
 from portal.models import User
-from tracking.models import DoseLog, LabResult, SideEffectReport, SideEffectReportItem, Therapy
+from tracking.models import (
+    CareRelationship,
+    DoseLog,
+    LabResult,
+    Patient,
+    SideEffectReport,
+    SideEffectReportItem,
+    Therapy,
+)
 
 PASSWORD = "correct-horse-battery"  # every fixture user's
 
@@ -29,6 +37,7 @@ BOB_STARTED = TODAY - datetime.timedelta(days=100)
 # The seeded anakinra regimens, by indication.
 RA = "Rheumatoid arthritis (RA)"  # fixed, once a day, at most 100 mg
 NOMID = "NOMID"  # per kg, once a day or split in two, at most 8 mg/kg a day
+DIRA = "DIRA"  # per kg, once a day, at most 8 mg/kg a day
 KIDNEY = "Severe kidney disease"  # fixed, every other day
 
 Urgency = SideEffect.Urgency
@@ -43,13 +52,13 @@ def local_time(
     therapy: Therapy, day: datetime.date, hour: int = 8, minute: int = 0
 ) -> datetime.datetime:
     """A wall-clock moment where the therapy's patient lives."""
-    return datetime.datetime.combine(day, datetime.time(hour, minute), tzinfo=therapy.zone)
+    return datetime.datetime.combine(day, datetime.time(hour, minute), tzinfo=therapy.patient.zone)
 
 
 class MakeTherapy(Protocol):
     def __call__(
         self,
-        patient: User,
+        person: User | Patient,
         indication: str = ...,
         prescribed_dose: Decimal | str = ...,
         *,
@@ -58,6 +67,10 @@ class MakeTherapy(Protocol):
         someone_else_injects: bool = ...,
         time_zone: str = ...,
         usual_dose_time: datetime.time = ...,
+        dose_times: list[str] | None = ...,
+        medicine: Medicine | None = ...,
+        regimen: DosingRegimen | None = ...,
+        weekdays: list[int] | None = ...,
     ) -> Therapy: ...
 
 
@@ -72,6 +85,8 @@ class LogDose(Protocol):
         status: str = ...,
         skip_reason: str = ...,
         note: str = ...,
+        slot_time: datetime.time | None = ...,
+        by: User | None = ...,
     ) -> DoseLog: ...
 
 
@@ -84,8 +99,15 @@ def prompt_effects(medicine: Medicine, urgency: int) -> list[SideEffect]:
     return list(SideEffect.objects.filter(medicine=medicine, urgency=urgency, ask_after_dose=True))
 
 
+def own_patient(person: User | Patient) -> Patient:
+    """The patient given, or the account's own patient record."""
+    if isinstance(person, Patient):
+        return person
+    return Patient.objects.get(care__account=person, care__role=CareRelationship.Role.SELF)
+
+
 def new_report(
-    patient: User,
+    patient: User | Patient,
     *effects: SideEffect,
     other: str = "",
     none_reported: bool = False,
@@ -95,7 +117,7 @@ def new_report(
 ) -> SideEffectReport:
     """A side-effect report row written directly; urgency is the most urgent effect's tier."""
     report = SideEffectReport.objects.create(
-        patient=patient,
+        patient=own_patient(patient),
         dose=dose,
         none_reported=none_reported,
         other=other,
@@ -108,7 +130,7 @@ def new_report(
 
 
 def new_result(
-    patient: User,
+    patient: User | Patient,
     rule: LabRule,
     *,
     month: int | None,
@@ -118,7 +140,7 @@ def new_result(
 ) -> LabResult:
     """A blood test result row written directly, in cells/µL."""
     return LabResult.objects.create(
-        patient=patient,
+        patient=own_patient(patient),
         rule=rule,
         due_month=month,
         taken_on=taken_on,
