@@ -2,7 +2,6 @@ from __future__ import annotations
 
 import datetime
 import uuid
-import zoneinfo
 from decimal import Decimal
 from itertools import groupby
 from typing import Any
@@ -20,6 +19,7 @@ from .models import (
     PatientPreferences,
     SideEffectReportItem,
     Therapy,
+    known_time_zones,
     to_cells_per_ul,
 )
 from .services import (
@@ -34,7 +34,7 @@ Unit = LabResult.Unit
 # Clocks on phones drift; a minute's grace keeps "now" from counting as the future.
 FUTURE_GRACE = datetime.timedelta(minutes=2)
 
-COMMON_TIME_ZONES = sorted(zoneinfo.available_timezones() - {"localtime", "Factory"})
+COMMON_TIME_ZONES = sorted(known_time_zones())
 
 
 class RegimenChoiceField(forms.ModelChoiceField):

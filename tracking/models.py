@@ -7,6 +7,7 @@ injection site; views and services ask.
 from __future__ import annotations
 
 import datetime
+import functools
 import secrets
 import uuid
 import zoneinfo
@@ -39,8 +40,14 @@ def new_calendar_token() -> str:
     return secrets.token_urlsafe(32)
 
 
+@functools.cache
+def known_time_zones() -> frozenset[str]:
+    """The zone names on this machine, read once: each read walks the tz database on disk."""
+    return frozenset(zoneinfo.available_timezones() - {"localtime", "Factory"})
+
+
 def validate_time_zone(value: str) -> None:
-    if value not in zoneinfo.available_timezones():
+    if value not in known_time_zones():
         raise ValidationError("Choose a time zone from the list, e.g. America/New_York.")
 
 
@@ -151,7 +158,7 @@ class Therapy(models.Model):
                 "Check the dose on your prescription."
             )
         if self.start_date is not None:
-            zone = self.zone if self.time_zone in zoneinfo.available_timezones() else None
+            zone = self.zone if self.time_zone in known_time_zones() else None
             latest = timezone.localdate(timezone=zone) + datetime.timedelta(
                 days=MAX_START_DAYS_AHEAD
             )
