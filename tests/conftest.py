@@ -9,9 +9,7 @@ regimens' names) and plain builders live in tests/world.py; reading pages in tes
 from __future__ import annotations
 
 import datetime
-import functools
 import uuid
-import zoneinfo
 from collections.abc import Iterator
 from decimal import Decimal
 
@@ -44,20 +42,6 @@ from tracking.services import DoseEntry, record_dose
 def _fast_password_hasher() -> Iterator[None]:
     """MD5 for the whole run: the real hasher is slow on purpose, and tests make many users."""
     with override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"]):
-        yield
-
-
-@pytest.fixture(scope="session", autouse=True)
-def _time_zone_names_read_once() -> Iterator[None]:
-    """The list of time zone names, read from the system's tz database once per run.
-
-    Validating a therapy asks zoneinfo.available_timezones() twice, and each call walks
-    the whole database on disk (about 10 ms); the database does not change during a run.
-    """
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(
-            zoneinfo, "available_timezones", functools.cache(zoneinfo.available_timezones)
-        )
         yield
 
 

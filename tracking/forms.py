@@ -2,7 +2,6 @@ from __future__ import annotations
 
 import datetime
 import uuid
-import zoneinfo
 from decimal import Decimal
 from itertools import groupby
 from typing import Any
@@ -28,6 +27,7 @@ from .models import (
     SideEffectReportItem,
     Slot,
     Therapy,
+    known_time_zones,
     to_cells_per_ul,
 )
 from .services import (
@@ -56,7 +56,7 @@ US_TIME_ZONES = [
 _US = {zone for zone, _ in US_TIME_ZONES}
 OTHER_TIME_ZONES = [
     (zone, zone.replace("_", " ").replace("/", ": "))
-    for zone in sorted(zoneinfo.available_timezones() - _US - {"localtime", "Factory"})
+    for zone in sorted(known_time_zones() - _US)
     if "/" in zone and not zone.startswith(("Etc/", "SystemV/", "US/"))
 ]
 TIME_ZONE_CHOICES: list[Any] = [

@@ -23,7 +23,7 @@ from typing import Any
 import pytest
 
 # axe-playwright-python ships no type information (no py.typed, no stubs).
-from axe_playwright_python.sync_playwright import Axe  # type: ignore[import-untyped]
+from axe_playwright_python.sync_playwright import Axe
 from django.urls import reverse
 from playwright.sync_api import Browser, BrowserContext, Frame, Page, ViewportSize, expect
 from pytest_django.live_server_helper import LiveServer
