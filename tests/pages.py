@@ -218,16 +218,21 @@ def medicine_names_in(text: str, medicine: Medicine) -> list[str]:
 FUTURE = "That time is in the future. Enter when the dose was due or taken."
 NOT_POSITIVE = "The dose must be more than 0 mg."
 SECOND_DOSE = (
-    "You have already logged a dose on 18 November. "
-    "Your medicine is usually taken once a day. Log another dose anyway?"
+    "A dose is already logged on 18 November. "
+    "This medicine is usually taken once a day. Log another dose anyway?"
 )
+
+
+def second_in_slot(slot: str, day: str = "18 November") -> str:
+    """The question for a second dose in a filled slot of a twice-a-day schedule."""
+    return f"The {slot} dose of {day} is already logged. Log another dose anyway?"
 
 
 def over_max(total: int, maximum: int, day: str = "18 November") -> str:
     return (
-        f"That would make {total} mg on {day}, more than your most per day of {maximum} mg. "
-        "Nothing was saved. If your prescriber changed your dose, ask your care team to "
-        "update your therapy."
+        f"That would make {total} mg on {day}, more than the most per day of {maximum} mg. "
+        "Nothing was saved. If the prescriber changed the dose, ask your care team to "
+        "update the therapy."
     )
 
 
