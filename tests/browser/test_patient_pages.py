@@ -169,7 +169,7 @@ def test_blood_tests_with_a_result_and_its_chart(
         ("tracking:side-effect-list", "Your side-effect reports", "Headache"),
         ("tracking:summary", "Summary for your doctor", "Headache (mild)"),
         ("tracking:account", "Your account", "Signed in as alice@example.com."),
-        ("tracking:therapy", "Your therapy", "Your prescribed dose"),
+        ("tracking:therapy-list", "Your medicines", "Anakinra (Kineret), Rheumatoid arthritis (RA)"),
     ],
     ids=["side-effects", "summary", "account", "therapy"],
 )

@@ -24,7 +24,7 @@ from tracking.models import DoseLog, SideEffectReport, Therapy
 
 pytestmark = pytest.mark.browser
 
-LOG_BUTTON = re.compile(r"^Log today.s dose now")
+LOG_BUTTON = re.compile(r"^Log the 8:00 AM dose now")
 PROMPT_HEADING = "Since your last dose, have you had any of these?"
 
 
@@ -107,8 +107,8 @@ def test_emergency_answer_puts_a_focused_alert_first_in_main(
     assert page.evaluate("window.__marker") == 1
     assert loads == []
 
-    report = SideEffectReport.objects.get(patient=alice)
-    assert report.dose == DoseLog.objects.get(patient=alice)
+    report = SideEffectReport.objects.get(patient__care__account=alice)
+    assert report.dose == DoseLog.objects.get(patient__care__account=alice)
     assert report.urgency == SideEffect.Urgency.EMERGENCY
     assert report.needs_review is True
     assert [item.side_effect.name for item in report.items.all()] == ["Trouble breathing"]
@@ -146,10 +146,10 @@ def test_none_of_these_shows_thanks_in_place(
     assert page.evaluate("window.__marker") == 1
     assert loads == []
 
-    report = SideEffectReport.objects.get(patient=alice)
+    report = SideEffectReport.objects.get(patient__care__account=alice)
     assert report.none_reported is True
     assert report.needs_review is False
-    assert report.dose == DoseLog.objects.get(patient=alice)
+    assert report.dose == DoseLog.objects.get(patient__care__account=alice)
 
     # Answered once is answered: the dashboard does not ask again.
     page.goto(reverse("tracking:dashboard"))
