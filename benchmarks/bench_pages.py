@@ -66,12 +66,16 @@ def _configure(database: Path) -> None:
 def _make_patient(doses: int) -> User:
     from monographs.models import Medicine
     from portal.models import User
-    from tracking.models import DoseLog, Therapy
+    from tracking.models import CareRelationship, DoseLog, Patient, Therapy
 
     anakinra = Medicine.objects.get(slug="anakinra")
     regimen = anakinra.regimens.get(indication="Rheumatoid arthritis (RA)")
-    patient = User.objects.create_user(
+    account = User.objects.create_user(
         f"patient-{doses}@example.com", "bench-password-123", display_name=f"Patient {doses}"
+    )
+    patient = Patient.objects.create(name=f"Patient {doses}", time_zone="America/New_York")
+    CareRelationship.objects.create(
+        patient=patient, account=account, role=CareRelationship.Role.SELF
     )
     therapy = Therapy(
         patient=patient,
@@ -79,12 +83,11 @@ def _make_patient(doses: int) -> User:
         regimen=regimen,
         prescribed_dose=Decimal("100"),
         start_date=datetime.date.today() - datetime.timedelta(days=doses + 5),
-        time_zone="America/New_York",
     )
     therapy.full_clean()
     therapy.save()
     self_sites = list(anakinra.injection_sites.filter(needs_helper=False))
-    yesterday = therapy.today() - datetime.timedelta(days=1)
+    yesterday = patient.today() - datetime.timedelta(days=1)
     rows = []
     for back, site in zip(range(doses), itertools.cycle(self_sites), strict=False):
         day = yesterday - datetime.timedelta(days=back)
@@ -93,14 +96,16 @@ def _make_patient(doses: int) -> User:
                 patient=patient,
                 therapy=therapy,
                 status=DoseLog.Status.TAKEN,
-                taken_at=datetime.datetime.combine(day, datetime.time(8), therapy.zone),
+                taken_at=datetime.datetime.combine(day, datetime.time(8), patient.zone),
                 local_date=day,
+                slot_time=datetime.time(8),
                 dose_mg=therapy.dose_mg,
                 site=site,
+                entered_by=account,
             )
         )
     DoseLog.objects.bulk_create(rows, batch_size=1000)
-    return patient
+    return account
 
 
 def _measure(patient: User, doses: int, requests: int) -> list[Result]:
