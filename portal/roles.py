@@ -28,6 +28,16 @@ CLINICIAN_PERMISSIONS: dict[str, list[str]] = {
         for action in ("add", "change", "delete", "view")
     ],
     "tracking": [
+        # The care team sets up patients and who acts for them (guardians), in admin.
+        "add_patient",
+        "change_patient",
+        "view_patient",
+        "add_carerelationship",
+        "change_carerelationship",
+        "view_carerelationship",
+        "add_weight",
+        "change_weight",
+        "view_weight",
         "add_therapy",
         "change_therapy",
         "view_therapy",
@@ -35,6 +45,7 @@ CLINICIAN_PERMISSIONS: dict[str, list[str]] = {
         "view_sideeffectreport",
         "change_sideeffectreport",
         "view_labresult",
+        "view_sideeffectreportitem",
         "change_labresult",
         "view_reminderdelivery",
         "view_patientpreferences",
