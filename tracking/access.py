@@ -107,6 +107,10 @@ def with_patient(
     @login_required
     def wrapper(request: SignedInRequest, *args: P.args, **kwargs: P.kwargs) -> HttpResponseBase:
         if request.patient is None:
+            if kwargs:
+                # The address names an object (a dose, a report, a therapy): with no
+                # patient to act for, it can only be someone else's, or nobody's.
+                raise Http404
             setup = reverse("tracking:setup")
             if request.htmx:
                 return HttpResponseClientRedirect(setup)
