@@ -38,6 +38,7 @@ CLINICIAN_PERMISSIONS: dict[str, list[str]] = {
         "add_weight",
         "change_weight",
         "view_weight",
+        "delete_weight",
         "add_therapy",
         "change_therapy",
         "view_therapy",

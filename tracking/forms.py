@@ -11,7 +11,7 @@ from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from monographs.models import DosingRegimen, InjectionSite, LabRule, Medicine, SideEffect
+from monographs.models import DoseDays, DosingRegimen, InjectionSite, LabRule, Medicine, SideEffect
 from portal.models import User
 
 from .models import (
@@ -161,13 +161,13 @@ class TherapyForm(forms.ModelForm):
     )
     first_time = forms.TimeField(
         label="Time of the dose",
-        widget=forms.TimeInput(attrs={"type": "time"}),
+        widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
         initial=datetime.time(8, 0),
     )
     second_time = forms.TimeField(
         label="Time of a second dose (optional)",
         required=False,
-        widget=forms.TimeInput(attrs={"type": "time"}),
+        widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
         help_text="Only for a medicine taken twice a day, such as a split dose.",
     )
     weekdays = forms.TypedMultipleChoiceField(
@@ -229,8 +229,21 @@ class TherapyForm(forms.ModelForm):
         cleaned = self.cleaned_data
         times = [cleaned.get("first_time"), cleaned.get("second_time")]
         self.instance.dose_times = [t.strftime("%H:%M") for t in times if t is not None]
-        self.instance.weekdays = sorted(cleaned.get("weekdays") or [])
+        chosen_days = cleaned.get("weekdays") or []
+        self.instance.weekdays = (
+            sorted(chosen_days) if cleaned.get("dose_days") == DoseDays.WEEKDAYS else []
+        )
         return cleaned
+
+    def _update_errors(self, errors: ValidationError) -> None:
+        # The model checks the schedule as a whole ("dose_times", not a field here):
+        # show it beside the time fields, unless the form already refused a time.
+        if hasattr(errors, "error_dict") and "dose_times" in errors.error_dict:
+            schedule = errors.error_dict.pop("dose_times")
+            if not {"first_time", "second_time"} & self.errors.keys():
+                errors.error_dict.setdefault("second_time", []).extend(schedule)
+        # django-stubs leaves out this private hook too; ModelForm routes model errors here.
+        super()._update_errors(errors)  # type: ignore[misc]
 
     def _post_clean(self) -> None:
         # The medicine follows from the regimen; set it before the model's clean().
@@ -244,11 +257,6 @@ class TherapyForm(forms.ModelForm):
         # would also ask for it right under the message about what was typed.
         for name, count in refused.items():
             del self.errors[name][count:]
-        # The model checks the schedule as a whole; show it beside the time fields.
-        for model_field, form_field in (("dose_times", "second_time"), ("weekdays", "weekdays")):
-            if model_field in self.errors:
-                for error in self.errors.pop(model_field):
-                    self.add_error(form_field, error)
 
 
 class LocalDateTimeField(forms.DateTimeField):
@@ -463,6 +471,11 @@ class Wording:
     @property
     def whose(self) -> str:
         return "Your" if self.is_self else f"{self.name}’s"
+
+    @property
+    def your(self) -> str:
+        """The possessive inside a sentence: "your care team", "Mia’s care team"."""
+        return "your" if self.is_self else f"{self.name}’s"
 
 
 class SideEffectReportForm(forms.Form):

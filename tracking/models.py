@@ -83,7 +83,7 @@ class LabDue:
     @property
     def label(self) -> str:
         if self.month == 0:
-            return f"{self.rule.short_name} before your first dose"
+            return f"{self.rule.short_name} before the first dose"
         return f"{self.rule.short_name} at month {self.month}"
 
 
@@ -352,6 +352,14 @@ class Therapy(models.Model):
             )
         if regimen is not None:
             errors.update(self._schedule_errors(regimen))
+        if (
+            self.start_date is not None
+            and self.end_date is not None
+            and self.end_date < self.start_date
+        ):
+            errors["end_date"] = (
+                "The date of the last dose cannot be before the date of the first."
+            )
         if self.start_date is not None:
             zone = self.patient.zone if self.patient_id else None
             latest = timezone.localdate(timezone=zone) + datetime.timedelta(
