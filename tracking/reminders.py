@@ -2,7 +2,8 @@
 
 Each reminder is a ReminderDelivery row, unique per account, patient, reason, day and slot,
 claimed before the email is sent: however often, or however many copies of the
-command run at once, a reminder goes out at most once.
+command run at once, a reminder goes out at most once. Every account that acts for the
+patient, and asked for that kind of email, gets its own.
 """
 
 from __future__ import annotations
@@ -56,13 +57,16 @@ def reminders_due(
 ) -> list[Due]:
     """What one account should be reminded of about this patient now.
 
-    ``doses`` are the patient's entries of today; a dose reminder is per slot, once
-    its time plus DOSE_GRACE has passed with nothing logged for it.
+    ``therapies`` are those active yesterday or today, and ``doses`` the patient's
+    entries of those two days. A dose reminder is per slot, once its time plus
+    DOSE_GRACE has passed with nothing logged for it, on the day that moment falls on:
+    an 11:00 PM dose is reminded of at 1:00 AM, though that is the next day.
     """
     today = now.astimezone(patient.zone).date()
+    yesterday = today - datetime.timedelta(days=1)
     wanted: dict[tuple[str, datetime.date, str], Due] = {}
     if preferences is None or preferences.email_lab_reminders:
-        for therapy in therapies:
+        for therapy in (t for t in therapies if t.is_active_on(today)):
             for due in therapy.lab_due_dates(results):
                 if due.result is not None:
                     continue
@@ -80,12 +84,14 @@ def reminders_due(
                     continue
                 wanted[(reminder.reason, reminder.due_date, "")] = reminder
     if preferences is None or preferences.email_dose_reminders:
-        for slot in slots_between(therapies, today, today, doses, now):
-            if slot.is_logged or now < slot.due_at + DOSE_GRACE:
+        for slot in slots_between(therapies, yesterday, today, doses, now):
+            remind_at = slot.due_at + DOSE_GRACE
+            if slot.is_logged or now < remind_at or patient.local_date(remind_at) != today:
                 continue
+            # Two therapies due at the same time share one reminder: it names no medicine.
             slot_key = slot.time.strftime("%H:%M")
-            wanted[(Reason.DOSE_NOT_LOGGED, today, slot_key)] = Due(
-                Reason.DOSE_NOT_LOGGED, today, slot_key
+            wanted[(Reason.DOSE_NOT_LOGGED, slot.day, slot_key)] = Due(
+                Reason.DOSE_NOT_LOGGED, slot.day, slot_key
             )
     return list(wanted.values())
 
@@ -119,9 +125,14 @@ def send_due_reminders(now: datetime.datetime | None = None) -> int:
         if not care:
             continue
         today = patient.local_date(now)
-        therapies = [t for t in therapies_of(patient) if t.is_active_on(today)]
+        yesterday = today - datetime.timedelta(days=1)
+        therapies = [
+            t for t in therapies_of(patient) if t.is_active_on(yesterday) or t.is_active_on(today)
+        ]
+        if not therapies:
+            continue
         results = list(LabResult.objects.for_patient(patient))
-        doses = list(DoseLog.objects.for_patient(patient).on_day(today))
+        doses = list(DoseLog.objects.for_patient(patient).between(yesterday, today))
         for relationship in care:
             account = relationship.account
             preferences = getattr(account, "preferences", None)
@@ -131,7 +142,7 @@ def send_due_reminders(now: datetime.datetime | None = None) -> int:
                     continue
                 # Outside any transaction: email can be slow, and the claim must stay.
                 try:
-                    _send(patient, relationship, delivery)
+                    _send(patient, relationship, delivery, now)
                 except OSError:
                     logger.exception(
                         "Reminder %s could not be sent; it will be retried", delivery.pk
@@ -154,7 +165,12 @@ def therapies_of(patient: Patient) -> list[Therapy]:
     return therapies
 
 
-def _send(patient: Patient, relationship: CareRelationship, delivery: ReminderDelivery) -> None:
+def _send(
+    patient: Patient,
+    relationship: CareRelationship,
+    delivery: ReminderDelivery,
+    now: datetime.datetime,
+) -> None:
     account = relationship.account
     context = {
         "account": account,
@@ -162,6 +178,7 @@ def _send(patient: Patient, relationship: CareRelationship, delivery: ReminderDe
         "for_self": relationship.is_self,
         "reason": delivery.reason,
         "due_date": delivery.due_date,
+        "is_today": delivery.due_date == patient.local_date(now),
         "slot_time": datetime.time.fromisoformat(delivery.slot) if delivery.slot else None,
         "Reason": Reason,
         "site_url": settings.SITE_URL.rstrip("/"),

@@ -158,7 +158,7 @@ def test_blood_tests_with_a_result_and_its_chart(
     results = page.get_by_role("table", name="ANC results")
     expect(results.locator("tbody tr")).to_have_count(1)
     expect(results.locator("tbody tr")).to_contain_text("2,500")
-    expect(page.get_by_role("region", name="Done")).to_contain_text("ANC before your first dose")
+    expect(page.get_by_role("region", name="Done")).to_contain_text("ANC before the first dose")
     assert_fits_and_passes_axe(page, viewport)
 
 
@@ -169,7 +169,11 @@ def test_blood_tests_with_a_result_and_its_chart(
         ("tracking:side-effect-list", "Your side-effect reports", "Headache"),
         ("tracking:summary", "Summary for your doctor", "Headache (mild)"),
         ("tracking:account", "Your account", "Signed in as alice@example.com."),
-        ("tracking:therapy-list", "Your medicines", "Anakinra (Kineret), Rheumatoid arthritis (RA)"),
+        (
+            "tracking:therapy-list",
+            "Your medicines",
+            "Anakinra (Kineret), Rheumatoid arthritis (RA)",
+        ),
     ],
     ids=["side-effects", "summary", "account", "therapy"],
 )

@@ -19,17 +19,20 @@ from pytest_django import DjangoAssertNumQueries
 from monographs.models import LabRule, Medicine
 from portal.models import User
 from tests.pages import medicine_names_in
-from tests.world import new_result
-from tracking.models import PatientPreferences, Therapy
+from tests.world import BOB_STARTED, DIRA, NOMID, RA, MakeTherapy, new_result
+from tracking.models import CareRelationship, Patient, PatientPreferences, Therapy
+from tracking.services import end_care
 
 if TYPE_CHECKING:
     from django.test.client import _MonkeyPatchedWSGIResponse as TestResponse
 
 pytestmark = pytest.mark.usefixtures("clock")
+ALL_MONTHS = [0, 1, 2, 3, 6, 9, 12]
 
 
-def _feed_url(patient: User) -> str:
-    preferences, _ = PatientPreferences.objects.get_or_create(patient=patient)
+def _feed_url(account: User) -> str:
+    """The account's own feed: the token belongs to the account, not to a patient."""
+    preferences, _ = PatientPreferences.objects.get_or_create(account=account)
     return f"/labs/calendar/{preferences.calendar_token}.ics"
 
 
@@ -44,6 +47,11 @@ def _dates(response: TestResponse) -> list[datetime.date]:
 
 def _schedule(therapy: Therapy, months: list[int]) -> list[datetime.date]:
     return [therapy.start_date + relativedelta(months=month) for month in months]
+
+
+def _patients_in(response: TestResponse) -> list[str]:
+    """Whose test each event is, by the patient's id its uid starts with."""
+    return sorted(str(event["uid"])[:36] for event in _events(response))
 
 
 def test_the_feed_holds_each_test_still_to_do_as_an_all_day_event(
@@ -71,8 +79,68 @@ def test_the_feed_names_no_medicine_test_or_patient(
     body = client.get(_feed_url(alice)).content.decode()
 
     assert medicine_names_in(body, anakinra) == []
-    for secret in [anc_rule.short_name, "neutrophil", alice.email, alice.display_name]:
+    secrets_ = [anc_rule.short_name, "neutrophil", alice.email, alice.display_name, RA]
+    for secret in [*secrets_, alice_therapy.patient.name]:
         assert secret.lower() not in body.lower()
+
+
+def test_a_caregivers_feed_holds_the_tests_of_every_patient_they_act_for(
+    client: Client,
+    sam: User,
+    una: User,
+    mia: Patient,
+    leo: Patient,
+    mia_therapy: Therapy,
+    alice_patient: Patient,
+    make_therapy: MakeTherapy,
+    anc_rule: LabRule,
+) -> None:
+    # Three different start dates, so a test of someone else's would show in the dates.
+    leo_therapy = make_therapy(
+        leo, DIRA, "1", weight_kg="22", start_date=BOB_STARTED, someone_else_injects=True
+    )
+    alice_therapy = make_therapy(alice_patient, start_date=datetime.date(2026, 9, 1))
+    new_result(leo, anc_rule, month=0, value=2500, taken_on=BOB_STARTED)
+    new_result(alice_patient, anc_rule, month=0, value=2500, taken_on=alice_therapy.start_date)
+
+    sams = client.get(_feed_url(sam))
+    unas = client.get(_feed_url(una))
+
+    assert sams.status_code == unas.status_code == 200
+    assert _dates(sams) == sorted(
+        _schedule(mia_therapy, ALL_MONTHS) + _schedule(leo_therapy, ALL_MONTHS[1:])
+    )
+    assert _patients_in(sams) == sorted([str(mia.uuid)] * 7 + [str(leo.uuid)] * 6)
+    # Una helps with Mia only.
+    assert _dates(unas) == _schedule(mia_therapy, ALL_MONTHS)
+    assert _patients_in(unas) == [str(mia.uuid)] * 7
+    body = sams.content.decode() + unas.content.decode()
+    assert str(alice_patient.uuid) not in body
+    for name in ["Mia", "Leo", "Alice", "Sam", "Una", NOMID, DIRA]:
+        assert name.lower() not in body.lower()
+
+
+def test_a_caregiver_whose_access_ended_gets_none_of_the_patients_tests(
+    client: Client, una: User, mia: Patient, mia_therapy: Therapy
+) -> None:
+    url = _feed_url(una)
+    assert len(_events(client.get(url))) == 7
+    end_care(CareRelationship.objects.get(patient=mia, account=una))
+
+    response = client.get(url)
+
+    assert response.status_code == 200
+    assert _events(response) == []
+    assert str(mia.uuid) not in response.content.decode()
+
+
+@pytest.mark.usefixtures("alice_therapy")
+def test_the_feed_of_a_deactivated_account_is_a_404(client: Client, alice: User) -> None:
+    url = _feed_url(alice)
+    alice.is_active = False
+    alice.save()
+
+    assert client.get(url).status_code == 404
 
 
 def test_moving_the_start_date_moves_the_events(
@@ -84,13 +152,21 @@ def test_moving_the_start_date_moves_the_events(
 
     dates = _dates(client.get(url))
 
-    assert dates == _schedule(alice_therapy, [0, 1, 2, 3, 6, 9, 12])
+    assert dates == _schedule(alice_therapy, ALL_MONTHS)
     assert dates[1] == datetime.date(2026, 11, 1)
 
 
-def test_a_patient_without_a_therapy_gets_an_empty_calendar(
-    client: Client, alice: User, anakinra: Medicine
+@pytest.mark.parametrize("has_patient", [False, True])
+def test_an_account_without_a_therapy_gets_an_empty_calendar(
+    client: Client,
+    alice: User,
+    anakinra: Medicine,
+    request: pytest.FixtureRequest,
+    has_patient: bool,
 ) -> None:
+    if has_patient:
+        request.getfixturevalue("alice_patient")  # her own record, with no therapy
+
     response = client.get(_feed_url(alice))
 
     assert response.status_code == 200
@@ -138,7 +214,7 @@ def test_bob_signed_in_still_gets_404_without_alices_token(
     assert guessed.status_code == 404
     assert alices_url != bobs_url
     # Bob's feed is his schedule (he started 100 days ago), not alice's.
-    assert _dates(own) == _schedule(bob_therapy, [0, 1, 2, 3, 6, 9, 12])
+    assert _dates(own) == _schedule(bob_therapy, ALL_MONTHS)
 
 
 def test_a_new_link_from_the_account_page_ends_the_old_one(

@@ -2,6 +2,8 @@
 
 The ANC rule of the seeded monograph: before the first dose, then months 1, 2, 3, 6, 9
 and 12 from the therapy start; a result below 1,000 cells/µL goes to the care team.
+The page answers at /p/<patient-uuid>/labs/ too: a caregiver sees and records the tests
+of the patient named there, and the result keeps who entered it.
 """
 
 from __future__ import annotations
@@ -27,8 +29,9 @@ from tests.pages import (
     select_one,
     words,
 )
-from tests.world import RA, TODAY, MakeTherapy, new_result
-from tracking.models import LabResult, Therapy
+from tests.world import DIRA, RA, TODAY, MakeTherapy, new_result, own_patient
+from tracking.models import CareRelationship, LabResult, Patient, Therapy
+from tracking.services import end_care
 
 if TYPE_CHECKING:
     from django.test.client import _MonkeyPatchedWSGIResponse as TestResponse
@@ -37,7 +40,7 @@ URL = "/labs/"
 LONG_DATE = "%-d %B %Y"
 
 
-def _record(client: Client, rule: LabRule, **changes: str) -> TestResponse:
+def _record(client: Client, rule: LabRule, url: str = URL, **changes: str) -> TestResponse:
     data = {
         "due": f"{rule.pk}:1",
         "taken_on": "2026-11-17",
@@ -45,7 +48,15 @@ def _record(client: Client, rule: LabRule, **changes: str) -> TestResponse:
         "unit": "cells_ul",
     }
     data.update(changes)
-    return client.post(URL, data)
+    return client.post(url, data)
+
+
+def _labs_of(patient: Patient) -> str:
+    return f"/p/{patient.uuid}/labs/"
+
+
+def _results_of(person: User | Patient) -> list[LabResult]:
+    return list(LabResult.objects.filter(patient=own_patient(person)))
 
 
 def _due_options(page: Markup) -> list[str]:
@@ -92,10 +103,10 @@ def test_tests_are_grouped_overdue_soon_later_and_done_with_words(
         assert (
             f"ANC at month {month}: {due:{LONG_DATE}}, due in {(due - TODAY).days} days" in later
         )
-    assert "ANC before your first dose: done on 20 August 2026" in done
+    assert "ANC before the first dose: done on 20 August 2026" in done
     for text, other in [(overdue, "month 3"), (soon, "month 1"), (later, "month 3")]:
         assert other not in text
-    assert "before your first dose" not in overdue + soon + later
+    assert "before the first dose" not in overdue + soon + later
 
 
 @pytest.mark.usefixtures("clock")
@@ -165,35 +176,38 @@ def test_moving_the_start_date_moves_open_tests_and_keeps_results(
     anc_rule: LabRule,
     make_therapy: MakeTherapy,
 ) -> None:
-    make_therapy(alice, start_date=datetime.date(2026, 10, 9))
+    therapy = make_therapy(alice, start_date=datetime.date(2026, 10, 9))
     baseline = new_result(
         alice, anc_rule, month=0, value=2400, taken_on=datetime.date(2026, 10, 8)
     )
     month_1 = new_result(alice, anc_rule, month=1, value=900, taken_on=datetime.date(2026, 11, 9))
 
     response = alice_client.post(
-        "/therapy/",
+        f"/therapies/{therapy.uuid}/",
         {
             "regimen": str(regimens[RA].pk),
             "prescribed_dose": "100",
-            "weight_kg": "",
             "start_date": "2026-09-28",
-            "time_zone": "America/New_York",
-            "usual_dose_time": "08:00",
+            "end_date": "",
+            "first_time": "08:00",
+            "second_time": "",
+            "dose_days": "daily",
         },
     )
 
     assert response.status_code == 302
+    therapy.refresh_from_db()
+    assert therapy.start_date == datetime.date(2026, 9, 28)
     for result, month, taken_on, value in [
         (baseline, 0, datetime.date(2026, 10, 8), Decimal(2400)),
         (month_1, 1, datetime.date(2026, 11, 9), Decimal(900)),
     ]:
         result.refresh_from_db()
         assert (result.due_month, result.taken_on, result.value) == (month, taken_on, value)
-    assert LabResult.objects.filter(patient=alice).count() == 2
+    assert len(_results_of(alice)) == 2
     page = alice_client.get(URL)
     done = section_words(page, "done-heading")
-    assert "ANC before your first dose: done on 8 October 2026" in done
+    assert "ANC before the first dose: done on 8 October 2026" in done
     assert "ANC at month 1: done on 9 November 2026" in done
     # Month 2 counts from the new start (28 November, no longer 9 December).
     assert "ANC at month 2: 28 November 2026, due in 10 days" in section_words(
@@ -213,10 +227,7 @@ def test_moving_the_start_date_in_the_database_moves_only_open_tests(
 
     therapy.start_date = datetime.date(2026, 10, 1)
     therapy.save()
-    dues = {
-        due.month: due
-        for due in therapy.lab_due_dates(list(LabResult.objects.filter(patient=alice)))
-    }
+    dues = {due.month: due for due in therapy.lab_due_dates(_results_of(alice))}
 
     assert dues[1].result == recorded
     assert dues[2].due_date == datetime.date(2026, 12, 1)
@@ -289,9 +300,11 @@ def test_a_low_count_is_saved_and_sent_for_review(
 ) -> None:
     response = _record(alice_client, anc_rule, value="850")
 
-    result = LabResult.objects.get(patient=alice)
+    [result] = _results_of(alice)
     assert response.status_code == 302
-    assert response["Location"] == f"/labs/results/{result.uuid}/"
+    # The address of the result names the patient.
+    assert response["Location"] == f"/p/{own_patient(alice).uuid}/labs/results/{result.uuid}/"
+    assert result.entered_by == alice
     assert result.rule == anc_rule
     assert result.due_month == 1
     assert result.taken_on == datetime.date(2026, 11, 17)
@@ -318,7 +331,7 @@ def test_a_count_in_billions_per_litre_is_kept_in_cells_per_microlitre(
 ) -> None:
     _record(alice_client, anc_rule, value=entered, unit="giga_l")
 
-    result = LabResult.objects.get(patient=alice)
+    [result] = _results_of(alice)
     assert result.value == cells
     assert result.entered_value == Decimal(entered)
     assert result.entered_unit == LabResult.Unit.GIGA_PER_L
@@ -331,7 +344,8 @@ def test_a_count_at_the_review_line_is_not_flagged(
 ) -> None:
     response = _record(alice_client, anc_rule, value="1000")
 
-    assert LabResult.objects.get(patient=alice).needs_review is False
+    [result] = _results_of(alice)
+    assert result.needs_review is False
     assert "Sent to your care team" not in words(alice_client.get(response["Location"]))
 
 
@@ -359,7 +373,7 @@ def test_extra_tests_can_be_recorded_more_than_once(
         alice_client, anc_rule, due=f"{anc_rule.pk}:extra", taken_on="2026-11-15", value="2000"
     )
 
-    results = LabResult.objects.filter(patient=alice).order_by("taken_on")
+    results = sorted(_results_of(alice), key=lambda r: r.taken_on)
     assert [(r.due_month, r.value) for r in results] == [(None, 1800), (None, 2000)]
     # An extra test answers no scheduled one: month 1 is still overdue.
     assert "ANC at month 1" in section_words(alice_client.get(URL), "overdue-heading")
@@ -408,7 +422,7 @@ def test_a_second_result_for_the_same_scheduled_test_is_refused(
 
     assert response.status_code == 200
     assert "A result for this test is already recorded." in _form_words(response)
-    assert list(LabResult.objects.filter(patient=alice)) == [first]
+    assert _results_of(alice) == [first]
     first.refresh_from_db()
     assert first.value == Decimal(2500)
 
@@ -437,7 +451,7 @@ def test_a_future_test_date_is_judged_by_the_patients_own_calendar(
 
     _record(alice_client, anc_rule, taken_on="2026-11-19")
 
-    assert LabResult.objects.filter(patient=alice).exists() is accepted
+    assert bool(_results_of(alice)) is accepted
 
 
 # --- whose page ------------------------------------------------------------------------------
@@ -464,18 +478,46 @@ def test_bob_cannot_record_a_result_for_alice(
 ) -> None:
     _record(bob_client, anc_rule, value="850")
 
-    assert not LabResult.objects.filter(patient=alice).exists()
-    assert LabResult.objects.get(patient=bob).value == Decimal(850)
+    assert _results_of(alice) == []
+    [bobs] = _results_of(bob)
+    assert (bobs.value, bobs.entered_by) == (Decimal(850), bob)
 
 
 @pytest.mark.usefixtures("clock")
-def test_a_patient_without_a_therapy_is_sent_to_set_one_up(
+def test_an_account_without_a_patient_is_sent_to_set_one_up(
     alice_client: Client, anakinra: Medicine
 ) -> None:
     response = alice_client.get(URL)
 
     assert response.status_code == 302
-    assert response["Location"] == "/therapy/"
+    assert response["Location"] == "/setup/"
+
+
+@pytest.mark.usefixtures("clock")
+def test_a_medicine_without_blood_tests_has_none_to_do_or_record(
+    alice_client: Client,
+    alice: User,
+    make_therapy: MakeTherapy,
+    weekly_pill: Medicine,
+    anc_rule: LabRule,
+) -> None:
+    make_therapy(
+        alice, RA, "15", medicine=weekly_pill, regimen=weekly_pill.regimens.get(), weekdays=[2]
+    )
+
+    response = alice_client.get(URL)
+
+    assert response.status_code == 200
+    assert "Nothing overdue." in section_words(response, "overdue-heading")
+    assert "Nothing else scheduled." in section_words(response, "upcoming-heading")
+    assert select(response, "#record form") == []
+    assert (
+        "No blood tests are scheduled for your medicines, so there is no result to record."
+        in section_words(response, "record-heading")
+    )
+    # A result posted anyway names no test of this patient's: nothing is saved.
+    assert _record(alice_client, anc_rule, due=f"{anc_rule.pk}:extra").status_code == 200
+    assert _results_of(alice) == []
 
 
 @pytest.mark.usefixtures("alice_therapy")
@@ -493,10 +535,10 @@ def test_queries_do_not_grow_with_the_history(
         taken_on = first_day + datetime.timedelta(days=number % 300)
         new_result(alice, anc_rule, month=None, value=1500 + number, taken_on=taken_on)
 
-    # session, user, therapy with its medicine, results with their rules, and the lab
-    # rules three times (the due dates for the form, the due dates for the lists, the
-    # chart's rule): none of them per result.
-    with django_assert_max_num_queries(7):
+    # session, user, the account's care relationships with their patients, the therapies
+    # with medicine and regimen, their injection sites, their lab rules, the patient's
+    # weights, the results with their rules: none of them per result.
+    with django_assert_max_num_queries(8):
         response = alice_client.get(URL)
 
     assert response.status_code == 200
@@ -512,3 +554,121 @@ def test_other_methods_are_not_allowed(alice_client: Client, method: str) -> Non
 @pytest.mark.parametrize("method", ["get", "post"])
 def test_anonymous_visitors_are_sent_to_sign_in(client: Client, method: str) -> None:
     assert is_login_redirect(getattr(client, method)(URL), URL)
+
+
+# --- caregivers ------------------------------------------------------------------------------
+
+
+def test_a_caregiver_records_a_result_for_the_patient_and_it_says_who(
+    una_client: Client, una: User, mia: Patient, mia_therapy: Therapy, anc_rule: LabRule
+) -> None:
+    response = _record(una_client, anc_rule, _labs_of(mia), value="850")
+
+    [result] = _results_of(mia)
+    assert response.status_code == 302
+    assert response["Location"] == f"/p/{mia.uuid}/labs/results/{result.uuid}/"
+    assert (result.entered_by, result.due_month, result.value) == (una, 1, Decimal(850))
+    assert result.needs_review is True
+    page = words(una_client.get(response["Location"]))
+    assert "Sent to Mia’s care team for review." in page
+    assert "Logged by Una on 18 November 2026 at 10:00 AM" in page
+
+
+@pytest.mark.usefixtures("clock")
+def test_a_parent_sees_each_childs_own_tests(
+    sam_client: Client,
+    mia: Patient,
+    leo: Patient,
+    mia_therapy: Therapy,
+    make_therapy: MakeTherapy,
+    anc_rule: LabRule,
+) -> None:
+    leo_started = datetime.date(2026, 9, 1)
+    make_therapy(leo, DIRA, "1", weight_kg="22", start_date=leo_started)
+    new_result(
+        leo, anc_rule, month=1, value=850, taken_on=datetime.date(2026, 10, 1), needs_review=True
+    )
+
+    mias = sam_client.get(_labs_of(mia))
+    leos = sam_client.get(_labs_of(leo))
+
+    mia_month_1 = mia_therapy.start_date + relativedelta(months=1)
+    assert f"ANC at month 1: {mia_month_1:{LONG_DATE}}" in section_words(mias, "overdue-heading")
+    assert "No results recorded yet." in section_words(mias, "done-heading")
+    assert "Mia’s results will be shown here once one is recorded." in words(mias)
+    assert "ANC at month 1: done on 1 October 2026" in section_words(leos, "done-heading")
+    assert "1 October 2026" not in words(mias)
+    assert "Leo’s results over time" in words(leos)
+    assert "Sent to Leo’s care team for review" in words(select_one(leos, ".table-scroll"))
+
+
+@pytest.mark.usefixtures("mia_therapy")
+def test_a_result_recorded_at_one_childs_address_is_that_childs(
+    sam_client: Client,
+    sam: User,
+    mia: Patient,
+    leo: Patient,
+    leo_therapy: Therapy,
+    anc_rule: LabRule,
+) -> None:
+    sam_client.get(_labs_of(mia))  # Mia was viewed last: the short address shows her
+
+    _record(sam_client, anc_rule, URL, due=f"{anc_rule.pk}:extra")
+    _record(sam_client, anc_rule, _labs_of(leo))
+
+    assert [(r.due_month, r.entered_by) for r in _results_of(leo)] == [(1, sam)]
+    assert [(r.due_month, r.entered_by) for r in _results_of(mia)] == [(None, sam)]
+
+
+@pytest.mark.parametrize("method", ["get", "post"])
+def test_a_caregiver_whose_access_ended_gets_404_and_saves_nothing(
+    una_client: Client,
+    una: User,
+    mia: Patient,
+    mia_therapy: Therapy,
+    anc_rule: LabRule,
+    method: str,
+) -> None:
+    end_care(CareRelationship.objects.get(patient=mia, account=una))
+
+    if method == "get":
+        response = una_client.get(_labs_of(mia))
+    else:
+        response = _record(una_client, anc_rule, _labs_of(mia))
+
+    assert response.status_code == 404
+    assert _results_of(mia) == []
+
+
+@pytest.mark.usefixtures("alice_therapy", "bob_therapy")
+@pytest.mark.parametrize("method", ["get", "post"])
+def test_bob_gets_404_at_alices_address_and_saves_nothing(
+    bob_client: Client, alice: User, bob: User, anc_rule: LabRule, method: str
+) -> None:
+    url = _labs_of(own_patient(alice))
+
+    response = bob_client.get(url) if method == "get" else _record(bob_client, anc_rule, url)
+
+    assert response.status_code == 404
+    assert LabResult.objects.count() == 0
+
+
+# --- the patient's own calendar --------------------------------------------------------------
+
+
+@pytest.mark.usefixtures("clock")
+def test_due_words_count_from_the_patients_day_where_utc_is_still_the_day_before(
+    alice_client: Client, alice: User, make_therapy: MakeTherapy
+) -> None:
+    # NOW, 15:00 UTC on the 18th, is 05:00 on the 19th in Kiritimati (UTC+14).
+    month_1 = datetime.date(2026, 11, 19)
+    make_therapy(
+        alice, start_date=month_1 - relativedelta(months=1), time_zone="Pacific/Kiritimati"
+    )
+
+    response = alice_client.get(URL)
+
+    assert "ANC at month 1: 19 November 2026, due today" in section_words(response, "soon-heading")
+    assert "ANC before the first dose: 19 October 2026, 31 days overdue" in section_words(
+        response, "overdue-heading"
+    )

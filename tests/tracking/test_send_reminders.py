@@ -1,7 +1,10 @@
-"""`manage.py send_reminders`: blood tests due soon, today or overdue, and a dose not logged.
+"""`manage.py send_reminders`: blood tests due soon, today or overdue, and each dose not logged.
 
-Each reminder goes out at most once, however often the command runs and however many
-copies run at once. Time is frozen: the command decides by the clock.
+Reminders count doses, not days: each slot of the schedule (mia's 08:00 and 20:00) is
+reminded of on its own, two hours after its time in the patient's zone. Every account
+that acts for the patient and asked for that kind of email gets its own copy (sam and una
+for mia), and each goes out at most once, however often the command runs and however
+many copies run at once. Time is frozen: the command decides by the clock.
 """
 
 from __future__ import annotations
@@ -28,86 +31,114 @@ from portal.models import User
 from tests.pages import medicine_names_in
 from tests.world import (
     KIDNEY,
+    NOMID,
     NOW,
     PASSWORD,
+    RA,
     TODAY,
     LogDose,
     MakeTherapy,
     local_time,
     new_result,
+    own_patient,
 )
-from tracking.models import DoseLog, PatientPreferences, ReminderDelivery, Therapy
+from tracking.models import (
+    CareRelationship,
+    DoseLog,
+    Patient,
+    PatientPreferences,
+    ReminderDelivery,
+    Therapy,
+)
 from tracking.reminders import send_due_reminders
+from tracking.services import end_care
 
 Reason = ReminderDelivery.Reason
-ALL_MONTHS = [0, 1, 2, 3, 6, 9, 12]
+# mia_therapy started 40 days ago with no result: the baseline (9 October) and month 1
+# (9 November) are overdue, each reminded of once a week, keyed by the week's first day.
+BASELINE_WEEK = datetime.date(2026, 11, 13)
+MONTH_1_WEEK = datetime.date(2026, 11, 16)
 
 
-def _preferences(patient: User, *, labs: bool = True, doses: bool = True) -> None:
+def _preferences(account: User, *, labs: bool = True, doses: bool = True) -> None:
     PatientPreferences.objects.update_or_create(
-        patient=patient,
+        account=account,
         defaults={"email_lab_reminders": labs, "email_dose_reminders": doses},
     )
 
 
 @pytest.fixture
-def with_month_1_due_on(
-    make_therapy: MakeTherapy, anc_rule: LabRule
-) -> Callable[[User, datetime.date], Therapy]:
+def with_month_1_due_on(make_therapy: MakeTherapy, anc_rule: LabRule) -> Callable[..., Therapy]:
     """A therapy whose only open test is month 1 (the baseline is done): labs emails only."""
 
-    def make(patient: User, due: datetime.date) -> Therapy:
-        therapy = make_therapy(patient, start_date=due - relativedelta(months=1))
-        new_result(patient, anc_rule, month=0, value=2500, taken_on=therapy.start_date)
-        _preferences(patient, doses=False)
+    def make(account: User, due: datetime.date, *, time_zone: str = "America/New_York") -> Therapy:
+        therapy = make_therapy(
+            account, start_date=due - relativedelta(months=1), time_zone=time_zone
+        )
+        new_result(account, anc_rule, month=0, value=2500, taken_on=therapy.start_date)
+        _preferences(account, doses=False)
         return therapy
 
     return make
 
 
-def _deliveries() -> set[tuple[str, str, datetime.date]]:
+def _deliveries() -> set[tuple[str, str, datetime.date, str]]:
+    """(to whom, why, which day, which slot) of every reminder claimed."""
     return {
-        (row.patient.email, row.reason, row.due_date)
-        for row in ReminderDelivery.objects.select_related("patient")
+        (row.account.email, row.reason, row.due_date, row.slot)
+        for row in ReminderDelivery.objects.select_related("account")
     }
+
+
+def _sweep(clock: time_machine.Traveller, moment: datetime.datetime) -> int:
+    """Run the command at that moment, as the job engine would."""
+    clock.move_to(moment)
+    return send_due_reminders(moment)
+
+
+def _care(patient: Patient, account: User) -> CareRelationship:
+    return CareRelationship.objects.get(patient=patient, account=account, ended_at=None)
 
 
 # --- blood tests -------------------------------------------------------------------------
 
 
+@pytest.mark.parametrize("zone", ["America/New_York", "Pacific/Kiritimati"])
 def test_lab_reminders_come_three_days_before_on_the_day_and_each_overdue_week(
     alice: User,
-    with_month_1_due_on: Callable[[User, datetime.date], Therapy],
+    with_month_1_due_on: Callable[..., Therapy],
     clock: time_machine.Traveller,
+    zone: str,
 ) -> None:
+    # At 9:00 in Kiritimati (UTC+14) it is still the day before in UTC: the days counted
+    # are the patient's own.
     due = TODAY + datetime.timedelta(days=5)
-    therapy = with_month_1_due_on(alice, due)
+    therapy = with_month_1_due_on(alice, due, time_zone=zone)
     sent_on: dict[int, list[str]] = {}
 
     for offset in range(-5, 16):
         day = due + datetime.timedelta(days=offset)
-        clock.move_to(local_time(therapy, day, 9))
         before = len(mail.outbox)
-        send_due_reminders(local_time(therapy, day, 9))
+        _sweep(clock, local_time(therapy, day, 9))
         if len(mail.outbox) > before:
             sent_on[offset] = [str(message.subject) for message in mail.outbox[before:]]
 
     assert sorted(sent_on) == [-3, 0, 1, 7, 14]
     assert all(len(subjects) == 1 for subjects in sent_on.values())
     assert _deliveries() == {
-        (alice.email, Reason.LAB_SOON, due),
-        (alice.email, Reason.LAB_TODAY, due),
-        (alice.email, Reason.LAB_OVERDUE, due),
-        (alice.email, Reason.LAB_OVERDUE, due + datetime.timedelta(days=7)),
-        (alice.email, Reason.LAB_OVERDUE, due + datetime.timedelta(days=14)),
+        (alice.email, Reason.LAB_SOON, due, ""),
+        (alice.email, Reason.LAB_TODAY, due, ""),
+        (alice.email, Reason.LAB_OVERDUE, due, ""),
+        (alice.email, Reason.LAB_OVERDUE, due + datetime.timedelta(days=7), ""),
+        (alice.email, Reason.LAB_OVERDUE, due + datetime.timedelta(days=14), ""),
     }
-    assert "due on" in sent_on[-3][0]
-    assert "due today" in sent_on[0][0]
-    assert "overdue" in sent_on[7][0]
+    assert sent_on[-3] == [f"Reminder: a blood test is due on {due:%-d %B}"]
+    assert sent_on[0] == ["Reminder: a blood test is due today"]
+    assert sent_on[7] == ["Reminder: a blood test is overdue"]
 
 
 def test_no_reminder_for_a_test_with_a_result(
-    alice: User, anc_rule: LabRule, with_month_1_due_on: Callable[[User, datetime.date], Therapy]
+    alice: User, anc_rule: LabRule, with_month_1_due_on: Callable[..., Therapy]
 ) -> None:
     therapy = with_month_1_due_on(alice, TODAY + datetime.timedelta(days=2))
     new_result(alice, anc_rule, month=1, value=2000, taken_on=TODAY)
@@ -116,33 +147,75 @@ def test_no_reminder_for_a_test_with_a_result(
     assert mail.outbox == []
 
 
-# --- the day's dose ----------------------------------------------------------------------
+@pytest.mark.usefixtures("mia_therapy", "leo_therapy")
+def test_lab_reminders_go_to_every_account_acting_for_the_patient(
+    sam: User, una: User, mia: Patient, leo: Patient
+) -> None:
+    _preferences(sam, doses=False)
+    _preferences(una, doses=False)
+
+    sent = send_due_reminders(NOW)
+
+    # Mia's two overdue tests to sam and to una; Leo's (he started the same day) to sam only.
+    assert sent == 6
+    rows = ReminderDelivery.objects.select_related("account", "patient")
+    assert sorted((r.patient.name, r.account.email, r.due_date) for r in rows) == [
+        ("Leo", sam.email, BASELINE_WEEK),
+        ("Leo", sam.email, MONTH_1_WEEK),
+        ("Mia", sam.email, BASELINE_WEEK),
+        ("Mia", sam.email, MONTH_1_WEEK),
+        ("Mia", una.email, BASELINE_WEEK),
+        ("Mia", una.email, MONTH_1_WEEK),
+    ]
+    assert {r.reason for r in rows} == {Reason.LAB_OVERDUE}
+    assert sorted(str(m.subject) for m in mail.outbox if m.to == [una.email]) == [
+        "Reminder: Mia’s blood test is overdue",
+        "Reminder: Mia’s blood test is overdue",
+    ]
 
 
-@pytest.mark.parametrize("zone", ["America/New_York", "Asia/Tokyo", "Pacific/Auckland"])
-def test_dose_reminder_two_hours_after_the_usual_time_where_the_patient_lives(
+@pytest.mark.usefixtures("mia_therapy")
+def test_each_caregiver_chooses_their_own_lab_reminders(sam: User, una: User) -> None:
+    _preferences(sam, labs=False, doses=False)
+    _preferences(una, doses=False)
+
+    send_due_reminders(NOW)
+
+    assert _deliveries() == {
+        (una.email, Reason.LAB_OVERDUE, BASELINE_WEEK, ""),
+        (una.email, Reason.LAB_OVERDUE, MONTH_1_WEEK, ""),
+    }
+
+
+# --- each dose ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "zone", ["America/New_York", "Asia/Tokyo", "Pacific/Auckland", "Pacific/Kiritimati"]
+)
+def test_dose_reminder_two_hours_after_the_dose_time_where_the_patient_lives(
     alice: User, make_therapy: MakeTherapy, clock: time_machine.Traveller, zone: str
 ) -> None:
     therapy = make_therapy(alice, time_zone=zone, usual_dose_time=datetime.time(7, 30))
     _preferences(alice, labs=False)
     local_today = NOW.astimezone(zoneinfo.ZoneInfo(zone)).date() + datetime.timedelta(days=1)
 
-    too_early = local_time(therapy, local_today, 9, 29)
-    clock.move_to(too_early)
-    assert send_due_reminders(too_early) == 0
-
+    assert _sweep(clock, local_time(therapy, local_today, 9, 29)) == 0
     on_time = local_time(therapy, local_today, 9, 30)
-    clock.move_to(on_time)
-    assert send_due_reminders(on_time) == 1
+    assert _sweep(clock, on_time) == 1
 
     [message] = mail.outbox
     assert message.to == [alice.email]
-    assert "dose" in message.subject
-    assert _deliveries() == {(alice.email, Reason.DOSE_NOT_LOGGED, local_today)}
+    assert message.subject == "Reminder: the 7:30 AM dose is not logged yet"
+    assert "Your 7:30 AM dose for today is not logged yet." in message.body
+    # The day is the patient's: in Auckland and Kiritimati UTC is still the day before.
+    assert _deliveries() == {(alice.email, Reason.DOSE_NOT_LOGGED, local_today, "07:30")}
+    if zone in ("Pacific/Auckland", "Pacific/Kiritimati"):
+        assert on_time.astimezone(datetime.UTC).date() == local_today - datetime.timedelta(days=1)
 
 
 @pytest.mark.parametrize("status", [DoseLog.Status.TAKEN, DoseLog.Status.SKIPPED])
-def test_no_dose_reminder_once_the_day_is_logged(
+def test_no_dose_reminder_once_the_slot_is_logged(
     alice: User, alice_therapy: Therapy, log_dose: LogDose, status: str
 ) -> None:
     _preferences(alice, labs=False)
@@ -155,9 +228,11 @@ def test_yesterdays_dose_does_not_count_for_today(
     alice: User, alice_therapy: Therapy, log_dose: LogDose
 ) -> None:
     _preferences(alice, labs=False)
-    log_dose(alice_therapy, local_time(alice_therapy, TODAY - datetime.timedelta(days=1), 23))
+    yesterday = TODAY - datetime.timedelta(days=1)
+    log_dose(alice_therapy, local_time(alice_therapy, yesterday, 23))
 
     assert send_due_reminders(local_time(alice_therapy, TODAY, 11)) == 1
+    assert _deliveries() == {(alice.email, Reason.DOSE_NOT_LOGGED, TODAY, "08:00")}
 
 
 def test_no_dose_reminder_on_a_day_off_of_an_every_other_day_regimen(
@@ -171,13 +246,133 @@ def test_no_dose_reminder_on_a_day_off_of_an_every_other_day_regimen(
     assert send_due_reminders(local_time(therapy, tomorrow, 11)) == 1
 
 
+def test_a_weekly_medicine_is_reminded_of_on_its_own_day_only(
+    alice: User, make_therapy: MakeTherapy, weekly_pill: Medicine
+) -> None:
+    therapy = make_therapy(
+        alice,
+        RA,
+        "15",
+        medicine=weekly_pill,
+        regimen=weekly_pill.regimens.get(),
+        usual_dose_time=datetime.time(9),
+        weekdays=[TODAY.weekday()],  # Wednesdays
+    )
+    _preferences(alice, labs=False)
+
+    assert send_due_reminders(local_time(therapy, TODAY, 11)) == 1
+    for days in range(1, 7):
+        day = TODAY + datetime.timedelta(days=days)
+        assert send_due_reminders(local_time(therapy, day, 23)) == 0, day
+    next_week = TODAY + datetime.timedelta(days=7)
+    assert send_due_reminders(local_time(therapy, next_week, 11)) == 1
+    assert [message.subject for message in mail.outbox] == [
+        "Reminder: the 9:00 AM dose is not logged yet"
+    ] * 2
+    for message in mail.outbox:
+        assert medicine_names_in(f"{message.subject} {message.body}", weekly_pill) == []
+
+
+def test_the_evening_dose_is_reminded_of_on_its_own_once_to_each_caregiver(
+    sam: User,
+    una: User,
+    mia_therapy: Therapy,
+    log_dose: LogDose,
+    clock: time_machine.Traveller,
+) -> None:
+    # Mia gets 08:00 and 20:00; only the morning dose is logged today.
+    _preferences(sam, labs=False)
+    _preferences(una, labs=False)
+    log_dose(mia_therapy, local_time(mia_therapy, TODAY, 8, 5), by=una)
+
+    assert _sweep(clock, NOW) == 0  # 10:00: the morning is logged
+    assert _sweep(clock, local_time(mia_therapy, TODAY, 21, 59)) == 0
+    assert _sweep(clock, local_time(mia_therapy, TODAY, 22)) == 2
+    for later in [(22, 5), (22, 30), (23, 59)]:
+        assert _sweep(clock, local_time(mia_therapy, TODAY, *later)) == 0
+
+    # 22:00 in New York is 03:00 on the 19th in UTC: the reminder is of Mia's 18th.
+    assert _deliveries() == {
+        (sam.email, Reason.DOSE_NOT_LOGGED, TODAY, "20:00"),
+        (una.email, Reason.DOSE_NOT_LOGGED, TODAY, "20:00"),
+    }
+    assert sorted(message.to[0] for message in mail.outbox) == [sam.email, una.email]
+    assert {str(message.subject) for message in mail.outbox} == {
+        "Reminder: Mia’s 8:00 PM dose is not logged yet"
+    }
+
+
+@pytest.mark.usefixtures("mia_therapy")
+def test_each_dose_not_logged_is_its_own_reminder(
+    sam: User, una: User, clock: time_machine.Traveller
+) -> None:
+    _preferences(sam, labs=False)
+    _preferences(una, labs=False, doses=False)
+
+    sent = [_sweep(clock, NOW), _sweep(clock, NOW.replace(hour=23))]  # 10:00 and 18:00 NY
+    sent.append(_sweep(clock, NOW.replace(day=19, hour=3)))  # 22:00 in New York
+
+    assert sent == [1, 0, 1]
+    assert _deliveries() == {
+        (sam.email, Reason.DOSE_NOT_LOGGED, TODAY, "08:00"),
+        (sam.email, Reason.DOSE_NOT_LOGGED, TODAY, "20:00"),
+    }
+
+
+def test_no_dose_reminder_to_a_caregiver_whose_access_ended(
+    sam: User, una: User, mia: Patient, mia_therapy: Therapy, clock: time_machine.Traveller
+) -> None:
+    _preferences(sam, labs=False)
+    _preferences(una, labs=False)
+    end_care(_care(mia, una))
+
+    assert _sweep(clock, local_time(mia_therapy, TODAY, 22)) == 2  # both of sam's
+
+    assert {(email, slot) for email, _, _, slot in _deliveries()} == {
+        (sam.email, "08:00"),
+        (sam.email, "20:00"),
+    }
+    assert all(message.to == [sam.email] for message in mail.outbox)
+
+
+def test_a_late_dose_is_reminded_of_after_midnight(
+    alice: User, make_therapy: MakeTherapy, clock: time_machine.Traveller
+) -> None:
+    therapy = make_therapy(alice, start_date=TODAY, usual_dose_time=datetime.time(23))
+    _preferences(alice, labs=False)
+    tomorrow = TODAY + datetime.timedelta(days=1)
+
+    assert _sweep(clock, local_time(therapy, TODAY, 23, 59)) == 0
+    assert _sweep(clock, local_time(therapy, tomorrow, 0, 59)) == 0
+    assert _sweep(clock, local_time(therapy, tomorrow, 1)) == 1
+    assert _sweep(clock, local_time(therapy, tomorrow, 9)) == 0
+
+    assert _deliveries() == {(alice.email, Reason.DOSE_NOT_LOGGED, TODAY, "23:00")}
+    [message] = mail.outbox
+    assert message.subject == "Reminder: the 11:00 PM dose of 18 November is not logged yet"
+    assert "Your 11:00 PM dose of Wednesday 18 November is not logged yet." in message.body
+
+
+@pytest.mark.usefixtures("alice_therapy")
+def test_a_dose_of_an_earlier_day_is_not_reminded_of_the_next_day(
+    alice: User, clock: time_machine.Traveller
+) -> None:
+    # The command did not run on the 18th: on the 19th only the 19th's dose is reminded.
+    _preferences(alice, labs=False)
+    tomorrow = TODAY + datetime.timedelta(days=1)
+
+    assert _sweep(clock, NOW + datetime.timedelta(days=1)) == 1
+
+    assert _deliveries() == {(alice.email, Reason.DOSE_NOT_LOGGED, tomorrow, "08:00")}
+
+
 # --- at most once ----------------------------------------------------------------------------
 
 
 @pytest.mark.usefixtures("alice_therapy")
 def test_running_twice_sends_each_reminder_once(alice: User) -> None:
     # Started 40 days ago, nothing recorded or logged: baseline and month 1 overdue,
-    # and today's dose (usual time 08:00) not logged at 10:00.
+    # and today's dose (08:00) not logged at 10:00.
 
     first = send_due_reminders(NOW)
     second = send_due_reminders(NOW)
@@ -185,9 +380,9 @@ def test_running_twice_sends_each_reminder_once(alice: User) -> None:
     assert (first, second) == (3, 0)
     assert len(mail.outbox) == 3
     assert _deliveries() == {
-        (alice.email, Reason.LAB_OVERDUE, datetime.date(2026, 11, 13)),
-        (alice.email, Reason.LAB_OVERDUE, datetime.date(2026, 11, 16)),
-        (alice.email, Reason.DOSE_NOT_LOGGED, TODAY),
+        (alice.email, Reason.LAB_OVERDUE, BASELINE_WEEK, ""),
+        (alice.email, Reason.LAB_OVERDUE, MONTH_1_WEEK, ""),
+        (alice.email, Reason.DOSE_NOT_LOGGED, TODAY, "08:00"),
     }
     assert set(ReminderDelivery.objects.values_list("sent_at", flat=True)) == {NOW}
 
@@ -203,7 +398,7 @@ def test_the_command_sends_and_says_how_many() -> None:
     assert len(mail.outbox) == 3
 
 
-def _patients(count: int) -> list[User]:
+def _accounts(count: int) -> list[User]:
     return [
         User.objects.create_user(f"patient{number}@example.com", PASSWORD)
         for number in range(count)
@@ -211,11 +406,12 @@ def _patients(count: int) -> list[User]:
 
 
 def test_two_copies_running_at_once_send_each_reminder_once(
-    transactional_db: None, make_therapy: MakeTherapy
+    transactional_db: None, make_therapy: MakeTherapy, sam: User, una: User, mia: Patient
 ) -> None:
-    patients = _patients(5)
-    for patient in patients:
-        make_therapy(patient)
+    accounts = _accounts(5)
+    for account in accounts:
+        make_therapy(account)
+    make_therapy(mia, NOMID, "1", weight_kg="16", dose_times=["08:00", "20:00"])
     start = threading.Barrier(2)
     counts: list[int] = []
     errors: list[BaseException] = []
@@ -237,21 +433,22 @@ def test_two_copies_running_at_once_send_each_reminder_once(
 
     assert errors == []
     assert not any(thread.is_alive() for thread in threads)
-    # Each patient: baseline and month 1 overdue, today's dose not logged.
+    # Each account, mia's two among them: baseline and month 1 overdue, the 08:00 dose
+    # not logged (mia's 20:00 is still to come).
     expected = {
-        (patient.email, reason, due)
-        for patient in patients
-        for reason, due in [
-            (Reason.LAB_OVERDUE, datetime.date(2026, 11, 13)),
-            (Reason.LAB_OVERDUE, datetime.date(2026, 11, 16)),
-            (Reason.DOSE_NOT_LOGGED, TODAY),
+        (account.email, reason, due, slot)
+        for account in [*accounts, sam, una]
+        for reason, due, slot in [
+            (Reason.LAB_OVERDUE, BASELINE_WEEK, ""),
+            (Reason.LAB_OVERDUE, MONTH_1_WEEK, ""),
+            (Reason.DOSE_NOT_LOGGED, TODAY, "08:00"),
         ]
     }
     assert sum(counts) == len(expected)
     assert len(mail.outbox) == len(expected)
     assert _deliveries() == expected
     assert sorted(message.to[0] for message in mail.outbox) == sorted(
-        email for email, _, _ in expected
+        email for email, _, _, _ in expected
     )
     assert ReminderDelivery.objects.filter(sent_at=None).count() == 0
 
@@ -313,8 +510,18 @@ def test_patients_can_turn_each_kind_off(
 
     send_due_reminders(NOW)
 
-    assert {reason for _, reason, _ in _deliveries()} == reasons
+    assert {reason for _, reason, _, _ in _deliveries()} == reasons
     assert len(mail.outbox) == ReminderDelivery.objects.count()
+
+
+@pytest.mark.usefixtures("mia_therapy")
+def test_a_caregiver_who_turned_dose_emails_off_gets_none(sam: User, una: User) -> None:
+    _preferences(sam, labs=False)
+    _preferences(una, labs=False, doses=False)
+
+    send_due_reminders(NOW)
+
+    assert _deliveries() == {(sam.email, Reason.DOSE_NOT_LOGGED, TODAY, "08:00")}
 
 
 @pytest.mark.usefixtures("alice_therapy")
@@ -323,6 +530,17 @@ def test_no_reminders_for_a_deactivated_account(alice: User) -> None:
     alice.save()
 
     assert send_due_reminders(NOW) == 0
+
+
+@pytest.mark.usefixtures("mia_therapy")
+def test_a_deactivated_caregiver_gets_none_and_the_others_still_do(sam: User, una: User) -> None:
+    _preferences(sam, labs=False)
+    una.is_active = False
+    una.save()
+
+    send_due_reminders(NOW)
+
+    assert _deliveries() == {(sam.email, Reason.DOSE_NOT_LOGGED, TODAY, "08:00")}
 
 
 @pytest.mark.usefixtures("bob_therapy")
@@ -334,9 +552,37 @@ def test_each_patient_gets_only_their_own_reminders(
 
     send_due_reminders(NOW)
 
-    by_patient = {(email, reason) for email, reason, _ in _deliveries()}
-    assert by_patient == {(alice.email, Reason.LAB_OVERDUE), (bob.email, Reason.LAB_OVERDUE)}
+    by_account = {(email, reason) for email, reason, _, _ in _deliveries()}
+    assert by_account == {(alice.email, Reason.LAB_OVERDUE), (bob.email, Reason.LAB_OVERDUE)}
     assert all(len(message.to) == 1 for message in mail.outbox)
+    # Each reminder is about the account's own patient.
+    rows = ReminderDelivery.objects.select_related("account", "patient")
+    assert {(r.account.email, r.patient) for r in rows} == {
+        (alice.email, own_patient(alice)),
+        (bob.email, own_patient(bob)),
+    }
+
+
+@pytest.mark.usefixtures("mia_therapy", "leo_therapy")
+def test_a_caregiver_gets_reminders_only_of_the_patients_they_act_for(
+    sam: User, una: User, mia: Patient, leo: Patient
+) -> None:
+    # At 10:00 Mia's 08:00 and Leo's 07:30 are not logged; una helps with Mia only.
+    _preferences(sam, labs=False)
+    _preferences(una, labs=False)
+
+    send_due_reminders(NOW)
+
+    rows = ReminderDelivery.objects.select_related("account", "patient")
+    assert sorted((r.account.email, r.patient.name, r.slot) for r in rows) == [
+        (sam.email, "Leo", "07:30"),
+        (sam.email, "Mia", "08:00"),
+        (una.email, "Mia", "08:00"),
+    ]
+    assert sorted(str(m.subject) for m in mail.outbox if m.to == [sam.email]) == [
+        "Reminder: Leo’s 7:30 AM dose is not logged yet",
+        "Reminder: Mia’s 8:00 AM dose is not logged yet",
+    ]
 
 
 # --- the email -------------------------------------------------------------------------------
@@ -354,7 +600,7 @@ def test_emails_have_text_and_html_and_no_medicine_or_lab_value(
     alice: User,
     anakinra: Medicine,
     anc_rule: LabRule,
-    with_month_1_due_on: Callable[[User, datetime.date], Therapy],
+    with_month_1_due_on: Callable[..., Therapy],
     labs: bool,
 ) -> None:
     therapy = with_month_1_due_on(alice, TODAY + datetime.timedelta(days=2))
@@ -369,10 +615,47 @@ def test_emails_have_text_and_html_and_no_medicine_or_lab_value(
     assert message.to == [alice.email]
     parts = _parts(message)
     assert all(part.strip() for part in parts.values())
-    link = f"{settings.SITE_URL.rstrip('/')}/{'labs' if labs else 'doses/new'}/"
+    page = "labs" if labs else "doses/new"
+    link = f"{settings.SITE_URL.rstrip('/')}/p/{own_patient(alice).uuid}/{page}/"
     assert link in parts["text"]
     assert f'href="{link}"' in parts["html"]
+    assert "Hello Alice," in parts["text"]
+    assert ("A blood test from your schedule" if labs else "Your 8:00 AM dose") in parts["text"]
     for name, part in parts.items():
         assert medicine_names_in(part, anakinra) == [], name
         for secret in ["850", "2500", "2,500", "1000", "1,000", "ANC", "neutrophil"]:
             assert secret not in part, (name, secret)
+
+
+def test_a_caregivers_email_names_the_patient_and_no_medicine(
+    una: User,
+    mia: Patient,
+    mia_therapy: Therapy,
+    anakinra: Medicine,
+    clock: time_machine.Traveller,
+) -> None:
+    _sweep(clock, local_time(mia_therapy, TODAY, 22))
+
+    to_una = [_parts(message) for message in mail.outbox if message.to == [una.email]]
+    subjects = sorted(part["subject"] for part in to_una)
+    assert subjects == [
+        "Reminder: Mia’s 8:00 AM dose is not logged yet",
+        "Reminder: Mia’s 8:00 PM dose is not logged yet",
+        "Reminder: Mia’s blood test is overdue",
+        "Reminder: Mia’s blood test is overdue",
+    ]
+    evening = next(part for part in to_una if "8:00 PM" in part["subject"])
+    assert "Hello Una," in evening["text"]
+    assert "Mia’s 8:00 PM dose for today is not logged yet." in evening["text"]
+    assert "If Mia has had it, log it" in evening["text"]
+    link = f"{settings.SITE_URL.rstrip('/')}/p/{mia.uuid}/doses/new/"
+    assert link in evening["text"]
+    assert f'href="{link}"' in evening["html"]
+    lab = next(part for part in to_una if "blood test" in part["subject"])
+    assert "A blood test from Mia’s schedule was due on" in lab["text"]
+    assert f"/p/{mia.uuid}/labs/" in lab["text"]
+    for part in to_una:
+        for name, text in part.items():
+            assert medicine_names_in(text, anakinra) == [], name
+            for secret in [NOMID, "16 mg", "mg/kg", "16 kg", "ANC", "neutrophil"]:
+                assert secret not in text, (name, secret)

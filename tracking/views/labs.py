@@ -18,7 +18,7 @@ from portal.http import PortalRequest, SignedInRequest
 
 from ..access import get_result_for_request, therapies_for, with_patient
 from ..charts import trend_chart
-from ..forms import ALREADY_RECORDED, LabResultForm
+from ..forms import ALREADY_RECORDED, LabResultForm, Wording
 from ..models import LabDue, LabResult, Patient, PatientPreferences, Therapy, describe_days
 from ..services import record_lab_result
 
@@ -26,7 +26,11 @@ TOKEN_PATTERN = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
 
 def _labs_context(
-    patient: Patient, therapies: list[Therapy], results: list[LabResult], form: LabResultForm
+    patient: Patient,
+    therapies: list[Therapy],
+    results: list[LabResult],
+    form: LabResultForm,
+    wording: Wording,
 ) -> dict[str, Any]:
     today = patient.today()
     groups: dict[str, list[dict[str, Any]]] = {
@@ -42,6 +46,7 @@ def _labs_context(
     threshold = rule.review_below if rule else None
     return {
         "patient": patient,
+        "wording": wording,
         "groups": groups,
         "results": results,
         "chart": trend_chart([r for r in results if rule and r.rule_id == rule.pk], threshold),
@@ -49,6 +54,14 @@ def _labs_context(
         "rule_therapy": rule_therapy,
         "form": form,
     }
+
+
+def _results_of(patient: Patient) -> list[LabResult]:
+    """The patient's results, each sharing the patient: their links name it, without a query."""
+    results = list(LabResult.objects.for_patient(patient).select_related("rule"))
+    for result in results:
+        result.patient = patient
+    return results
 
 
 def _dues(therapies: list[Therapy], results: list[LabResult]) -> list[LabDue]:
@@ -61,7 +74,7 @@ def _dues(therapies: list[Therapy], results: list[LabResult]) -> list[LabDue]:
 @with_patient
 def labs(request: SignedInRequest, patient: Patient) -> HttpResponse:
     therapies = therapies_for(patient)
-    results = list(LabResult.objects.for_patient(patient).select_related("rule"))
+    results = _results_of(patient)
     dues = _dues(therapies, results)
     if request.method == "POST":
         form = LabResultForm(request.POST, dues=dues, today=patient.today())
@@ -79,14 +92,17 @@ def labs(request: SignedInRequest, patient: Patient) -> HttpResponse:
         form = LabResultForm(
             dues=dues, initial={"due": initial_due, "unit": LabResult.Unit.CELLS_PER_UL}
         )
-    return render(request, "tracking/labs.html", _labs_context(patient, therapies, results, form))
+    wording = Wording(patient, request.care)
+    context = _labs_context(patient, therapies, results, form, wording)
+    return render(request, "tracking/labs.html", context)
 
 
 @require_GET
 @with_patient
 def lab_result(request: SignedInRequest, patient: Patient, uuid: uuid.UUID) -> HttpResponse:
     result = get_result_for_request(request, uuid)
-    return render(request, "tracking/lab_result.html", {"result": result, "patient": patient})
+    context = {"result": result, "patient": patient, "wording": Wording(patient, request.care)}
+    return render(request, "tracking/lab_result.html", context)
 
 
 @require_GET
@@ -99,8 +115,11 @@ def lab_calendar(request: PortalRequest, token: str) -> HttpResponse:
     # raise) is a 404 without asking the database.
     if not TOKEN_PATTERN.fullmatch(token):
         raise Http404
+    # A deactivated account's link stops working with it.
     preferences = (
-        PatientPreferences.objects.filter(calendar_token=token).select_related("account").first()
+        PatientPreferences.objects.filter(calendar_token=token, account__is_active=True)
+        .select_related("account")
+        .first()
     )
     if preferences is None:
         raise Http404

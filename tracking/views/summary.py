@@ -13,6 +13,7 @@ from portal.http import SignedInRequest
 
 from ..access import therapies_for, with_patient
 from ..charts import trend_chart
+from ..forms import Wording
 from ..models import (
     Adherence,
     DoseLog,
@@ -52,10 +53,13 @@ def summary(request: SignedInRequest, patient: Patient) -> HttpResponse:
         .select_related("rule")
         .order_by("taken_on")
     )
+    for result in results:
+        result.patient = patient  # their links name the patient, without a query each
     rules = [rule for therapy in therapies for rule in therapy.medicine.lab_rules.all()]
     rule = rules[0] if rules else None
     context = {
         "patient": patient,
+        "wording": Wording(patient, request.care),
         "therapies": therapies,
         "weight": patient.latest_weight(),
         "first": first,
