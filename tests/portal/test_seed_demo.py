@@ -10,10 +10,26 @@ from django.core.management.base import CommandError
 from django.test import Client
 from pytest_django import Settings
 
+from monographs.models import DosingRegimen
 from portal.management.commands.seed_demo import DEMO_PASSWORD
 from portal.models import User
+from tests.pages import select, select_one, words
+from tests.world import TODAY
+from tracking.models import (
+    CareRelationship,
+    DoseLog,
+    LabResult,
+    Patient,
+    SideEffectReport,
+    SlotStatus,
+    Therapy,
+    Weight,
+    slots_between,
+)
 
 PATIENT = "patient@example.com"
+PARENT = "parent@example.com"
+CAREGIVER = "caregiver@example.com"
 CLINICIAN = "clinician@example.com"
 
 
@@ -58,16 +74,110 @@ def test_prints_the_credentials(db: None, settings: Settings) -> None:
     assert DEMO_PASSWORD in output
 
 
+def _world() -> dict[str, object]:
+    """Every row the demo world is made of."""
+    return {
+        "users": {user.email: (user.pk, user.password) for user in User.objects.all()},
+        "patients": list(Patient.objects.values_list("pk", "name")),
+        "care": list(CareRelationship.objects.values_list("pk", "patient", "account", "role")),
+        "therapies": list(Therapy.objects.values_list("pk", "patient", "dose_times")),
+        "weights": list(Weight.objects.values_list("pk", "patient", "weight_kg")),
+        "doses": DoseLog.objects.count(),
+        "reports": SideEffectReport.objects.count(),
+        "results": LabResult.objects.count(),
+    }
+
+
 def test_running_twice_changes_nothing(db: None, settings: Settings) -> None:
     settings.DEBUG = True
     _seed_demo()
-    first = {user.email: (user.pk, user.password) for user in User.objects.all()}
+    first = _world()
 
     output = _seed_demo()
 
-    assert {user.email: (user.pk, user.password) for user in User.objects.all()} == first
+    assert _world() == first
     assert User.objects.get(email=CLINICIAN).groups.count() == 1
     assert PATIENT in output
+
+
+def _patient_of(email: str, role: str) -> list[Patient]:
+    return list(Patient.objects.filter(care__account__email=email, care__role=role))
+
+
+@pytest.mark.usefixtures("clock")
+def test_the_adult_patient_has_two_months_of_history_to_show(db: None, settings: Settings) -> None:
+    settings.DEBUG = True
+    _seed_demo()
+
+    [dana] = _patient_of(PATIENT, CareRelationship.Role.SELF)
+    [therapy] = Therapy.objects.filter(patient=dana).select_related("regimen", "medicine")
+    assert (therapy.medicine.slug, therapy.regimen.indication) == (
+        "anakinra",
+        "Rheumatoid arthritis (RA)",
+    )
+    doses = list(DoseLog.objects.filter(patient=dana))
+    slots = slots_between([therapy], therapy.start_date, TODAY, doses)
+    statuses = {slot.status for slot in slots}
+    assert {SlotStatus.TAKEN, SlotStatus.SKIPPED, SlotStatus.MISSED} <= statuses
+    assert (TODAY - therapy.start_date).days >= 55
+    assert SideEffectReport.objects.filter(patient=dana).count() == 2
+    results = LabResult.objects.filter(patient=dana, rule__short_name="ANC")
+    assert results.count() == 3
+    assert results.filter(needs_review=True).count() == 1
+    # Every entry says who made it.
+    assert {dose.entered_by.email for dose in doses if dose.entered_by} == {PATIENT}
+
+
+@pytest.mark.usefixtures("clock")
+def test_the_parent_has_two_children_and_one_has_a_second_caregiver(
+    db: None, settings: Settings
+) -> None:
+    settings.DEBUG = True
+    _seed_demo()
+
+    children = {p.name: p for p in _patient_of(PARENT, CareRelationship.Role.GUARDIAN)}
+    assert sorted(children) == ["Leo", "Mia"]
+    assert _patient_of(CAREGIVER, CareRelationship.Role.CAREGIVER) == [children["Mia"]]
+    assert not Patient.objects.filter(care__account__email=CAREGIVER).exclude(
+        pk=children["Mia"].pk
+    )
+    schedules = {
+        therapy.patient.name: (therapy.regimen.indication, therapy.dose_times)
+        for therapy in Therapy.objects.filter(patient__in=children.values()).select_related(
+            "patient", "regimen"
+        )
+    }
+    assert schedules == {"Mia": ("NOMID", ["08:00", "20:00"]), "Leo": ("DIRA", ["07:30"])}
+    assert children["Mia"].weight_on(TODAY) == 16
+    mia_therapy = Therapy.objects.get(patient=children["Mia"])
+    assert mia_therapy.regimen.basis == DosingRegimen.Basis.PER_KG
+
+
+def test_the_clinician_has_a_review_queue(db: None, settings: Settings) -> None:
+    settings.DEBUG = True
+    _seed_demo()
+
+    assert SideEffectReport.objects.awaiting_review().exists()
+    assert LabResult.objects.awaiting_review().exists()
+
+
+@pytest.mark.usefixtures("clock")
+def test_the_demo_accounts_land_on_their_patients_today(
+    client: Client, db: None, settings: Settings
+) -> None:
+    settings.DEBUG = True
+    _seed_demo()
+
+    for email, shown in ((PATIENT, None), (PARENT, "Showing Leo"), (CAREGIVER, "Showing Mia")):
+        client.post("/accounts/login/", {"username": email, "password": DEMO_PASSWORD})
+        response = client.get("/")
+        assert response.status_code == 200, email  # not the set-up form
+        assert "dose now" in words(response), email  # "Log the 8:00 AM dose now": one is due
+        if shown:
+            assert words(select_one(response, ".switcher__current")) == shown
+        else:
+            assert select(response, 'nav[aria-label="Patients"]') == []
+        client.post("/accounts/logout/")
 
 
 def test_the_demo_accounts_can_sign_in(client: Client, db: None, settings: Settings) -> None:

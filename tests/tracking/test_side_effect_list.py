@@ -1,4 +1,4 @@
-"""/side-effects/: the patient's own reports, newest first."""
+"""/side-effects/: the reports of the patient shown, newest first, in the patient's zone."""
 
 from __future__ import annotations
 
@@ -7,22 +7,43 @@ import datetime
 import pytest
 import time_machine
 from django.test import Client
+from django.utils import timezone
 from pytest_django import DjangoAssertNumQueries
 
 from monographs.models import Medicine
 from portal.models import User
 from tests.pages import attr, is_login_redirect, select, select_one, words
-from tests.world import NOW, Urgency, new_report, prompt_effects
-from tracking.models import SideEffectReport
+from tests.world import (
+    NOW,
+    PASSWORD,
+    MakeTherapy,
+    Urgency,
+    new_report,
+    own_patient,
+    prompt_effects,
+)
+from tracking.models import CareRelationship, Patient, SideEffectReport
 
 URL = "/side-effects/"
 pytestmark = pytest.mark.usefixtures("alice_therapy")
 
 
-def _entries(client: Client, **params: str) -> list[str]:
-    response = client.get(URL, params)
+def _entries(client: Client, url: str = URL, **params: str) -> list[str]:
+    response = client.get(url, params)
     assert response.status_code == 200
     return [words(entry) for entry in select(response, ".entry")]
+
+
+def _ended_caregiver(patient: Patient) -> User:
+    """Someone who helped this patient until their access was ended."""
+    account = User.objects.create_user("eve@example.com", PASSWORD, display_name="Eve")
+    CareRelationship.objects.create(
+        patient=patient,
+        account=account,
+        role=CareRelationship.Role.CAREGIVER,
+        ended_at=timezone.now(),
+    )
+    return account
 
 
 def test_lists_reports_newest_first_with_what_was_reported(
@@ -54,9 +75,12 @@ def test_each_entry_links_to_its_report(alice_client: Client, alice: User) -> No
 
     response = alice_client.get(URL)
 
-    link = select_one(response, f'.entry a[href="/side-effects/{report.uuid}/"]')
+    # The link names the patient (/p/<uuid>/...), so it opens the same patient in any tab.
+    link = select_one(response, f'.entry a[href="{report.get_absolute_url()}"]')
+    assert report.get_absolute_url().startswith(f"/p/{own_patient(alice).uuid}/")
     # The link is the moment it was sent (shown in words; the exact moment for machines).
-    assert words(link).startswith("Wed 18 Nov 2026")
+    # NOW is 10:00 in New York: the patient's zone, not the server's (15:00 UTC).
+    assert words(link) == "Wed 18 Nov 2026, 10:00 AM"
     assert datetime.datetime.fromisoformat(attr(select_one(link, "time"), "datetime")) == NOW
 
 
@@ -73,11 +97,12 @@ def test_a_reviewed_report_is_marked_reviewed_by_the_care_team(
     assert "Waiting for review" not in entry
 
 
-def test_no_reports_yet(alice_client: Client) -> None:
+def test_no_reports_yet(alice_client: Client, alice: User) -> None:
     response = alice_client.get(URL)
 
     assert "No reports yet." in words(response)
-    invitation = select_one(response, 'main a[href="/side-effects/new/"]')
+    new = f"/p/{own_patient(alice).uuid}/side-effects/new/"
+    invitation = select_one(response, f'main a[href="{new}"]')
     assert words(invitation) == "Report a side effect"
 
 
@@ -88,7 +113,7 @@ def test_bob_sees_only_his_own_reports(bob_client: Client, alice: User, bob: Use
 
     response = bob_client.get(URL)
 
-    assert select(response, f'.entry a[href="/side-effects/{bobs.uuid}/"]')
+    assert select(response, f'.entry a[href="{bobs.get_absolute_url()}"]')
     assert str(alices.uuid) not in response.content.decode()
     assert "Alice's private note" not in words(response)
 
@@ -103,7 +128,7 @@ def test_twenty_a_page_and_the_older_ones_on_the_next(alice_client: Client, alic
     second_page = alice_client.get(URL, {"page": "2"})
 
     assert len(select(first_page, ".entry")) == 20
-    assert select(second_page, f'.entry a[href="/side-effects/{oldest.uuid}/"]')
+    assert select(second_page, f'.entry a[href="{oldest.get_absolute_url()}"]')
     assert len(select(second_page, ".entry")) == 1
     assert "Page 2 of 2" in words(second_page)
 
@@ -120,9 +145,10 @@ def test_queries_do_not_grow_with_the_history(
     for number in range(history):
         new_report(alice, *effects, other=f"note {number}")
 
-    # session, user, count of reports, one page of reports (with their doses),
+    # session, user, the account's care relationships with their patients (the
+    # middleware), count of reports, one page of reports (with who entered each),
     # prefetched items, prefetched side effects.
-    with django_assert_max_num_queries(6):
+    with django_assert_max_num_queries(7):
         response = alice_client.get(URL)
 
     assert response.status_code == 200
@@ -136,3 +162,73 @@ def test_other_methods_are_not_allowed(alice_client: Client, method: str) -> Non
 
 def test_anonymous_visitors_are_sent_to_sign_in(client: Client) -> None:
     assert is_login_redirect(client.get(URL), URL)
+
+
+def test_a_report_is_shown_in_the_patients_zone_even_when_utc_is_the_next_day(
+    client: Client, bob: User, make_therapy: MakeTherapy, clock: time_machine.Traveller
+) -> None:
+    make_therapy(bob, time_zone="America/Los_Angeles")
+    # 8:30 PM on Wednesday in Los Angeles is already 04:30 on Thursday in UTC.
+    clock.move_to(datetime.datetime(2026, 11, 19, 4, 30, tzinfo=datetime.UTC))
+    new_report(bob, none_reported=True)
+    client.force_login(bob)
+
+    [entry] = _entries(client)
+
+    assert entry.startswith("Wed 18 Nov 2026, 8:30 PM")
+
+
+def test_each_entry_says_who_reported_it(
+    sam_client: Client, una: User, mia: Patient, clock: time_machine.Traveller
+) -> None:
+    by_una = new_report(mia, none_reported=True)
+    by_una.entered_by = una
+    by_una.save()
+
+    [entry] = _entries(sam_client, f"/p/{mia.uuid}/side-effects/")
+
+    assert "(reported by Una)" in entry
+
+
+@pytest.mark.usefixtures("leo", "clock")
+def test_a_parent_sees_each_childs_reports_on_that_childs_page(
+    sam_client: Client, mia: Patient, leo: Patient
+) -> None:
+    new_report(mia, other="Mia's rash")
+    new_report(leo, other="Leo's cough")
+
+    mias = words(sam_client.get(f"/p/{mia.uuid}/side-effects/"))
+    leos = words(sam_client.get(f"/p/{leo.uuid}/side-effects/"))
+
+    assert "Mia’s side-effect reports" in mias
+    assert ("Mia's rash" in mias, "Leo's cough" in mias) == (True, False)
+    assert ("Mia's rash" in leos, "Leo's cough" in leos) == (False, True)
+
+
+def test_a_caregiver_sees_the_childs_reports(una_client: Client, mia: Patient) -> None:
+    new_report(mia, other="Mia's rash")
+
+    [entry] = _entries(una_client)
+
+    assert "Mia's rash" in entry
+
+
+@pytest.mark.usefixtures("bob_therapy")
+def test_bob_gets_404_at_alices_address(bob_client: Client, alice: User) -> None:
+    new_report(alice, other="Alice's private note")
+
+    response = bob_client.get(f"/p/{own_patient(alice).uuid}/side-effects/")
+
+    assert response.status_code == 404
+    assert "Alice's private note" not in words(response)
+
+
+def test_a_caregiver_whose_access_ended_gets_404(client: Client, alice: User) -> None:
+    alices = own_patient(alice)
+    new_report(alice, other="Alice's private note")
+    client.force_login(_ended_caregiver(alices))
+
+    response = client.get(f"/p/{alices.uuid}/side-effects/")
+
+    assert response.status_code == 404
+    assert "Alice's private note" not in words(response)

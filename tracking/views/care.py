@@ -8,6 +8,7 @@ from django.db import IntegrityError, transaction
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
 from portal.http import PortalRequest, SignedInRequest
@@ -39,7 +40,7 @@ def caregivers(request: SignedInRequest, patient: Patient) -> HttpResponse:
             raise Http404
         form = InviteForm(request.POST)
         if form.is_valid():
-            invite_caregiver(
+            invitation = invite_caregiver(
                 patient,
                 invited_by=request.user,
                 email=form.cleaned_data["email"],
@@ -50,7 +51,7 @@ def caregivers(request: SignedInRequest, patient: Patient) -> HttpResponse:
             )
             messages.success(
                 request,
-                f"An invitation is on its way to {form.cleaned_data['email']}. "
+                f"An invitation is on its way to {invitation.email}. "
                 f"The link works once, for {CaregiverInvitation.VALID_FOR.days} days.",
             )
             return patient_redirect(request, "tracking:caregivers")
@@ -59,8 +60,12 @@ def caregivers(request: SignedInRequest, patient: Patient) -> HttpResponse:
         "care_rows": CareRelationship.objects.filter(patient=patient, ended_at=None)
         .select_related("account")
         .order_by("created_at"),
+        # Only links that still work: an expired one is not "waiting" any more.
         "pending": CaregiverInvitation.objects.filter(
-            patient=patient, accepted_at=None, cancelled_at=None
+            patient=patient,
+            accepted_at=None,
+            cancelled_at=None,
+            created_at__gt=timezone.now() - CaregiverInvitation.VALID_FOR,
         ),
         "may_manage": may_manage,
         "form": form,
@@ -82,11 +87,12 @@ def care_end(request: SignedInRequest, patient: Patient, pk: int) -> HttpRespons
             end_care(care)
         except LastCaregiver as error:
             messages.error(request, error.messages[0])
-        else:
-            messages.success(
-                request, f"{care.account.get_full_name()} no longer has access to {patient.name}."
-            )
+            return patient_redirect(request, "tracking:caregivers")
+        messages.success(
+            request, f"{care.account.get_full_name()} no longer has access to {patient.name}."
+        )
         if care.account_id == request.user.pk:
+            # Their own access ended: the patient's pages are closed to them now.
             return redirect("tracking:account")
         return patient_redirect(request, "tracking:caregivers")
     return render(request, "tracking/care_end.html", {"patient": patient, "care": care})

@@ -6,7 +6,7 @@ import uuid
 
 from django.core.paginator import Paginator
 from django.db import IntegrityError
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
 from django.views.decorators.vary import vary_on_headers
@@ -38,18 +38,25 @@ Urgency = SideEffect.Urgency
 
 
 def _prompt_therapy(
-    request: SignedInRequest, patient: Patient, dose: DoseLog | None
+    request: SignedInRequest,
+    therapies: list[Therapy],
+    current: list[Therapy],
+    dose: DoseLog | None,
 ) -> Therapy | None:
-    """The medicine whose checklist is asked: the dose's, the one chosen, or the only one."""
-    therapies = therapies_for(patient)
+    """The medicine whose checklist is asked: the dose's, the one chosen, or the first current.
+
+    A chosen therapy that is not the patient's is a 404, like any other patient's object.
+    """
     if dose is not None:
         return next((t for t in therapies if t.pk == dose.therapy_id), None)
     raw = request.POST.get("therapy") or request.GET.get("therapy")
     if raw:
-        return next((t for t in therapies if str(t.uuid) == raw), None)
-    today = patient.today()
-    current = [t for t in therapies if t.is_active_on(today)] or therapies
-    return current[0] if current else None
+        chosen = next((t for t in therapies if str(t.uuid) == raw), None)
+        if chosen is None:
+            raise Http404
+        return chosen
+    listed = current or therapies
+    return listed[0] if listed else None
 
 
 @require_http_methods(["GET", "POST"])
@@ -59,13 +66,16 @@ def side_effect_new(request: SignedInRequest, patient: Patient) -> HttpResponse:
     raw_dose = request.POST.get("dose") if request.method == "POST" else request.GET.get("dose")
     dose_uuid = _uuid_or_none(raw_dose)
     dose = get_dose_for_request(request, dose_uuid) if dose_uuid else None
-    therapy = _prompt_therapy(request, patient, dose)
+    therapies = therapies_for(patient)
+    today = patient.today()
+    current = [t for t in therapies if t.is_active_on(today)]
+    therapy = _prompt_therapy(request, therapies, current, dose)
     if therapy is None:
         return patient_redirect(request, "tracking:therapy-new")
     medicine = therapy.medicine
     effects = prompt_side_effects(medicine)
     if request.method == "POST":
-        form = SideEffectReportForm(request.POST, side_effects=effects, today=patient.today())
+        form = SideEffectReportForm(request.POST, side_effects=effects, today=today)
         none_reported = "none" in request.POST
         if none_reported or form.is_valid():
             if none_reported:
@@ -88,9 +98,13 @@ def side_effect_new(request: SignedInRequest, patient: Patient) -> HttpResponse:
             if request.htmx:
                 # Urgent advice goes to the top of the page (an out-of-band swap), and
                 # the checklist becomes a short note that the report was saved.
-                return render(
-                    request, "tracking/side_effect_detail.html#answered", {"report": report}
-                )
+                context = {
+                    "report": report,
+                    # As the report's own page says it: the medicine of the dose, if any.
+                    "medicine": medicine if report.dose_id else None,
+                    "wording": Wording(patient, request.care),
+                }
+                return render(request, "tracking/side_effect_detail.html#answered", context)
             return redirect(report)
     else:
         form = SideEffectReportForm(side_effects=effects, initial={"dose": raw_dose})
@@ -101,6 +115,8 @@ def side_effect_new(request: SignedInRequest, patient: Patient) -> HttpResponse:
         "form": form,
         "medicine": medicine,
         "therapy": therapy,
+        # With several current medicines and no dose named, the page offers the others.
+        "choices": current if dose is None and len(current) > 1 else [],
         "patient": patient,
         "wording": Wording(patient, request.care),
     }
@@ -120,8 +136,14 @@ def side_effect_detail(
     request: SignedInRequest, patient: Patient, uuid: uuid.UUID
 ) -> HttpResponse:
     report = get_report_for_request(request, uuid)
-    items = report.items.select_related("side_effect")
-    return render(request, "tracking/side_effect_detail.html", {"report": report, "items": items})
+    dose = report.dose
+    context = {
+        "report": report,
+        "items": report.items.select_related("side_effect"),
+        "medicine": dose.therapy.medicine if dose else None,
+        "wording": Wording(patient, request.care),
+    }
+    return render(request, "tracking/side_effect_detail.html", context)
 
 
 @require_GET
@@ -129,7 +151,7 @@ def side_effect_detail(
 def side_effect_list(request: SignedInRequest, patient: Patient) -> HttpResponse:
     reports = (
         SideEffectReport.objects.for_patient(patient)
-        .select_related("dose", "entered_by")
+        .select_related("entered_by")
         .prefetch_related("items__side_effect")
     )
     page = Paginator(reports, 20).get_page(request.GET.get("page"))
