@@ -1,14 +1,19 @@
 from __future__ import annotations
 
 import datetime
+import zoneinfo
 from typing import Any
 
+from django import forms
 from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
 from django.db.models import F, QuerySet
-from django.http import HttpRequest
+from django.forms.models import BaseInlineFormSet
+from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from simple_history.admin import SimpleHistoryAdmin
 
+from .forms import TherapyForm
 from .models import (
     CareRelationship,
     DoseLog,
@@ -21,7 +26,14 @@ from .models import (
     SideEffectReportItem,
     Therapy,
     Weight,
+    validate_time_zone,
 )
+
+LAST_CARE = (
+    "A patient always keeps at least one person who acts for them: add someone else "
+    "before ending this access. Nothing was changed."
+)
+WEIGHT_NEEDED = "This regimen is dosed by body weight: add the patient’s weight under Weights."
 
 
 def in_patients_zone(moment: datetime.datetime | None, patient: Patient) -> str:
@@ -32,15 +44,59 @@ def in_patients_zone(moment: datetime.datetime | None, patient: Patient) -> str:
     return f"{local:%-d %b %Y, %-I:%M %p} {local.tzname()}"
 
 
+class PatientZoneAdmin(SimpleHistoryAdmin):
+    """A patient's own page in admin shows (and reads) times in that patient's zone."""
+
+    def zone_of(self, obj: Any) -> zoneinfo.ZoneInfo:
+        return obj.zone if isinstance(obj, Patient) else obj.patient.zone
+
+    def changeform_view(
+        self,
+        request: HttpRequest,
+        object_id: str | None = None,
+        form_url: str = "",
+        extra_context: dict[str, Any] | None = None,
+    ) -> HttpResponse:
+        obj = self.get_object(request, object_id) if object_id else None
+        with timezone.override(self.zone_of(obj) if obj is not None else None):
+            response: HttpResponse = super().changeform_view(
+                request, object_id, form_url, extra_context
+            )
+            # Render inside the zone: a TemplateResponse would otherwise render after it.
+            render = getattr(response, "render", None)
+            if render is not None:
+                render()
+        return response
+
+
+class CareFormSet(BaseInlineFormSet):
+    def clean(self) -> None:
+        super().clean()
+        active = 0
+        for form in self.forms:
+            if form.instance.pk is None and not form.has_changed():
+                continue  # an empty row for adding someone
+            data = getattr(form, "cleaned_data", {})
+            if data.get("account") is not None and data.get("ended_at") is None:
+                active += 1
+        if not active:
+            raise ValidationError(LAST_CARE, code="last_care")
+
+
 class CareInline(admin.TabularInline):
     """Who acts for the patient; the care team adds or ends guardians here."""
 
     model = CareRelationship
+    formset = CareFormSet
     extra = 0
-    fields = ["account", "role", "created_at", "ended_at"]
-    readonly_fields = ["created_at"]
+    fields = ["account", "role", "since", "ended_at"]
+    readonly_fields = ["since"]
     autocomplete_fields = ["account"]
     can_delete = False
+
+    @admin.display(description="since (patient's time)")
+    def since(self, care: CareRelationship) -> str:
+        return in_patients_zone(care.created_at, care.patient) if care.pk else "–"
 
 
 class WeightInline(admin.TabularInline):
@@ -50,53 +106,93 @@ class WeightInline(admin.TabularInline):
     readonly_fields = ["entered_by"]
 
 
+class TherapyFormSet(BaseInlineFormSet):
+    """A dose by weight needs a weight, as on the patient's own form."""
+
+    def clean(self) -> None:
+        super().clean()
+        if self._has_weight():
+            return
+        for form in self.forms:
+            data = getattr(form, "cleaned_data", {})
+            if not form.has_changed() or data.get("DELETE"):
+                continue
+            regimen = data.get("regimen")
+            if regimen is not None and regimen.is_weight_based:
+                form.add_error("regimen", WEIGHT_NEEDED)
+
+    def _has_weight(self) -> bool:
+        """Whether the patient will have a weight once this page is saved.
+
+        The weights inline is a sibling formset of the same page, validated on its
+        own: read what it sends; without it on the page, what is saved already.
+        """
+        prefix = WeightInline.model._meta.get_field("patient").remote_field.related_name
+        total = self.data.get(f"{prefix}-TOTAL_FORMS")
+        if total is None:
+            return self.instance.pk is not None and self.instance.weights.exists()
+        try:
+            count = int(total)
+        except ValueError:
+            return False
+        return any(
+            str(self.data.get(f"{prefix}-{row}-weight_kg", "")).strip()
+            and not self.data.get(f"{prefix}-{row}-DELETE")
+            for row in range(count)
+        )
+
+
 class TherapyInline(admin.StackedInline):
+    """Set by the care team with the patient's own form: the same choices and checks."""
+
     model = Therapy
+    form = TherapyForm
+    formset = TherapyFormSet
     extra = 0
     fields = [
-        "medicine",
         "regimen",
         "prescribed_dose",
         ("start_date", "end_date"),
-        ("dose_times", "dose_days", "weekdays"),
+        ("first_time", "second_time"),
+        "dose_days",
+        "weekdays",
         "someone_else_injects",
     ]
 
 
+class PatientAdminForm(forms.ModelForm):
+    # Checked by the form, not only by the model: a zone that does not exist must never
+    # reach the patient the inlines share, where the therapies' checks read its zone.
+    time_zone = forms.CharField(
+        max_length=64,
+        validators=[validate_time_zone],
+        help_text="A tz database name, e.g. America/New_York or Europe/London.",
+    )
+
+    class Meta:
+        model = Patient
+        fields = ["name", "date_of_birth", "time_zone"]
+
+
 @admin.register(Patient)
-class PatientAdmin(SimpleHistoryAdmin):
+class PatientAdmin(PatientZoneAdmin):
+    form = PatientAdminForm
     list_display = ["name", "date_of_birth", "time_zone"]
     search_fields = ["name", "care__account__email"]
     fields = ["name", "date_of_birth", "time_zone"]
     inlines = [CareInline, WeightInline, TherapyInline]
 
     def save_formset(self, request: HttpRequest, form: Any, formset: Any, change: bool) -> None:
-        # A patient always keeps someone who acts for them.
-        if formset.model is CareRelationship:
-            instances = formset.save(commit=False)
-            patient = form.instance
-            active = {care.pk for care in patient.care.filter(ended_at=None)}
-            for care in instances:
-                if care.ended_at is not None:
-                    active.discard(care.pk)
-                elif care.pk is None:
-                    active.add(-1)
-            if not active:
-                self.message_user(
-                    request,
-                    "A patient needs at least one person who acts for them: "
-                    "nothing about access was changed.",
-                    messages.ERROR,
-                )
-                return
-            for care in instances:
-                care.save()
-            return
+        if formset.model is Weight:
+            # A weight the care team enters is theirs, like one a caregiver enters.
+            for weight_form in formset.extra_forms:
+                if weight_form.has_changed():
+                    weight_form.instance.entered_by = request.user
         super().save_formset(request, form, formset, change)
 
 
 @admin.register(DoseLog)
-class DoseLogAdmin(SimpleHistoryAdmin):
+class DoseLogAdmin(PatientZoneAdmin):
     """Read-only for the care team: patients own their log, and every change is kept."""
 
     list_display = ["patient", "local_date", "slot_time", "status", "dose_mg", "site", "when"]
@@ -156,8 +252,11 @@ class ReviewStatusFilter(admin.SimpleListFilter):
         return queryset
 
 
-class ReviewQueueAdmin(SimpleHistoryAdmin):
+class ReviewQueueAdmin(PatientZoneAdmin):
     """A queue for the care team: read-only reports with a "mark reviewed" action."""
+
+    # Times are shown as the patient lived them, with the zone named.
+    LOCAL_TIMES = {"created_at": "entered", "reviewed_at": "reviewed"}
 
     actions = ["mark_reviewed"]
     list_select_related = ["patient", "reviewed_by"]
@@ -170,7 +269,15 @@ class ReviewQueueAdmin(SimpleHistoryAdmin):
         return False
 
     def get_readonly_fields(self, request: HttpRequest, obj: object = None) -> list[str]:
-        return [field.name for field in self.model._meta.fields]
+        return [self.LOCAL_TIMES.get(field.name, field.name) for field in self.model._meta.fields]
+
+    @admin.display(description="entered at (patient's time)", ordering="created_at")
+    def entered(self, item: SideEffectReport | LabResult) -> str:
+        return in_patients_zone(item.created_at, item.patient)
+
+    @admin.display(description="reviewed at (patient's time)", ordering="reviewed_at")
+    def reviewed(self, item: SideEffectReport | LabResult) -> str:
+        return in_patients_zone(item.reviewed_at, item.patient)
 
     @admin.action(description="Mark the selected items reviewed")
     def mark_reviewed(self, request: HttpRequest, queryset: QuerySet) -> None:
@@ -203,7 +310,7 @@ class SideEffectReportAdmin(ReviewQueueAdmin):
         "urgency",
         "summary",
         "needs_review",
-        "reviewed_at",
+        "reviewed",
         "reviewed_by",
     ]
     list_filter = [ReviewStatusFilter, "urgency", "created_at"]
@@ -236,7 +343,7 @@ class LabResultAdmin(ReviewQueueAdmin):
         "rule",
         "value",
         "needs_review",
-        "reviewed_at",
+        "reviewed",
         "reviewed_by",
     ]
     list_filter = [ReviewStatusFilter, "rule", "taken_on"]
@@ -247,7 +354,7 @@ class LabResultAdmin(ReviewQueueAdmin):
 
 @admin.register(ReminderDelivery)
 class ReminderDeliveryAdmin(admin.ModelAdmin):
-    list_display = ["patient", "account", "reason", "due_date", "slot", "sent_at"]
+    list_display = ["patient", "account", "reason", "due_date", "slot", "sent"]
     list_filter = ["reason", "due_date"]
     search_fields = ["patient__name", "account__email"]
     list_select_related = ["patient", "account"]
@@ -257,6 +364,10 @@ class ReminderDeliveryAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
         return False
+
+    @admin.display(description="sent at (patient's time)", ordering="sent_at")
+    def sent(self, reminder: ReminderDelivery) -> str:
+        return in_patients_zone(reminder.sent_at, reminder.patient)
 
 
 @admin.register(PatientPreferences)

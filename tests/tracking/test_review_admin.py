@@ -1,7 +1,8 @@
 """The care team's review queues in the admin: side-effect reports and flagged results.
 
-carol is a clinician (staff, in the Clinicians group that migration 0004 gives the
-review permissions).
+carol is a clinician (staff, in the Clinicians group that portal/roles.py gives the
+review permissions). Every time in the queues is shown on the patient's clock, with the
+zone named, never in UTC.
 """
 
 from __future__ import annotations
@@ -15,9 +16,18 @@ from django.test import Client
 
 from monographs.models import LabRule, Medicine
 from portal.models import User
-from tests.pages import words
-from tests.world import NOW, PASSWORD, Urgency, new_report, new_result, prompt_effects
-from tracking.models import LabResult, SideEffectReport
+from tests.pages import select, words
+from tests.world import (
+    NOW,
+    PASSWORD,
+    MakeTherapy,
+    Urgency,
+    new_report,
+    new_result,
+    new_york,
+    prompt_effects,
+)
+from tracking.models import LabResult, Patient, SideEffectReport
 
 REPORTS = "/admin/tracking/sideeffectreport/"
 RESULTS = "/admin/tracking/labresult/"
@@ -232,3 +242,90 @@ def test_flagged_results_come_first_oldest_first_and_can_be_marked_reviewed(
     page = words(_signed_in(alice).get(f"/labs/results/{old_low.uuid}/"))
     assert "Reviewed by your care team on 18 November 2026" in page
     assert "Sent to your care team for review." not in page
+
+
+# --- times on the patient's clock, and who the report is about ---------------------------------
+
+
+def test_the_queue_shows_when_on_the_patients_clock(
+    carol_client: Client,
+    carol: User,
+    alice: User,
+    anakinra: Medicine,
+    clock: time_machine.Traveller,
+) -> None:
+    # 9:43 PM in New York is 2:43 AM the next day in UTC.
+    clock.move_to(new_york(2026, 11, 17, 21, 43))
+    report = new_report(alice, prompt_effects(anakinra, Urgency.CALL_DOCTOR)[0], needs_review=True)
+    clock.move_to(NOW)
+    _mark_reviewed(carol_client, REPORTS, report)
+
+    listing = words(carol_client.get(REPORTS))
+    detail = words(carol_client.get(f"{REPORTS}{report.pk}/change/"))
+
+    for page in (listing, detail):
+        assert "17 Nov 2026, 9:43 PM EST" in page  # reported
+        assert "18 Nov 2026, 10:00 AM EST" in page  # reviewed, at NOW
+        assert "2:43" not in page
+        assert "3 p.m." not in page
+        assert "UTC" not in page
+
+
+def test_a_patient_far_from_utc_reads_the_same_in_the_queue(
+    carol_client: Client,
+    alice: User,
+    anakinra: Medicine,
+    anc_rule: LabRule,
+    make_therapy: MakeTherapy,
+    clock: time_machine.Traveller,
+) -> None:
+    make_therapy(alice, time_zone="Pacific/Honolulu")
+    # 07:30 UTC on the 18th is still 21:30 on the 17th in Honolulu.
+    clock.move_to(datetime.datetime(2026, 11, 18, 7, 30, tzinfo=datetime.UTC))
+    report = new_report(alice, prompt_effects(anakinra, Urgency.EMERGENCY)[0], needs_review=True)
+    result = new_result(
+        alice,
+        anc_rule,
+        month=1,
+        value=800,
+        taken_on=datetime.date(2026, 11, 17),
+        needs_review=True,
+    )
+    clock.move_to(NOW)
+    _mark_reviewed(carol_client, RESULTS, result)
+
+    assert "17 Nov 2026, 9:30 PM HST" in words(carol_client.get(REPORTS))
+    assert "17 Nov 2026, 9:30 PM HST" in words(carol_client.get(f"{REPORTS}{report.pk}/change/"))
+    results = words(carol_client.get(RESULTS))
+    assert "18 Nov 2026, 5:00 AM HST" in results  # reviewed at NOW, 15:00 UTC
+    assert "3 p.m." not in results
+
+
+def test_a_childs_report_names_the_child_and_who_entered_it(
+    carol_client: Client,
+    una: User,
+    mia: Patient,
+    anakinra: Medicine,
+    reports: dict[str, SideEffectReport],
+) -> None:
+    childs = new_report(mia, prompt_effects(anakinra, Urgency.CALL_DOCTOR)[0], needs_review=True)
+    childs.entered_by = una
+    childs.save()
+
+    detail = words(carol_client.get(f"{REPORTS}{childs.pk}/change/"))
+    found = _listed(carol_client, REPORTS, q="una@example.com")
+
+    assert "Mia" in detail
+    assert "una@example.com" in detail
+    assert found == [childs.pk]  # by the caregiver's email, and none of alice's
+    assert _listed(carol_client, REPORTS, q="Mia") == [childs.pk]
+
+
+def test_the_queue_page_has_no_field_to_change_a_report(
+    carol_client: Client, reports: dict[str, SideEffectReport]
+) -> None:
+    detail = carol_client.get(f"{REPORTS}{reports['call'].pk}/change/")
+
+    assert detail.status_code == 200
+    for name in ("other", "urgency", "needs_review", "reviewed_at"):
+        assert select(detail, f'[name="{name}"]') == [], name

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import datetime
 import json
+import zoneinfo
 from typing import Any
 
 from django.contrib import messages
@@ -15,13 +17,14 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from portal.http import SignedInRequest
+from portal.models import User
 
 from ..access import preferences_for, therapies_for
 from ..forms import PreferencesForm
 from ..models import (
+    CareRelationship,
     DoseLog,
     LabResult,
-    Patient,
     PatientPreferences,
     ReminderDelivery,
     SideEffectReport,
@@ -45,6 +48,7 @@ def account(request: SignedInRequest) -> HttpResponse:
         "form": form,
         "calendar_url": request.build_absolute_uri(feed_path),
         "care_list": request.care_list,
+        "acts_for_others": any(not care.is_self for care in request.care_list),
     }
     return render(request, "tracking/account.html", context)
 
@@ -74,9 +78,7 @@ def data_export(request: SignedInRequest) -> HttpResponse:
             "email_lab_reminders": preferences.email_lab_reminders,
             "email_dose_reminders": preferences.email_dose_reminders,
         },
-        "patients": [
-            _patient_data(care.patient, care.get_role_display()) for care in request.care_list
-        ],
+        "patients": [_patient_data(care, user) for care in request.care_list],
     }
     response = HttpResponse(
         json.dumps(data, cls=DjangoJSONEncoder, indent=2), content_type="application/json"
@@ -85,19 +87,41 @@ def data_export(request: SignedInRequest) -> HttpResponse:
     return response
 
 
-def _patient_data(patient: Patient, role: str) -> dict[str, Any]:
+def _local(moment: datetime.datetime | None, zone: zoneinfo.ZoneInfo) -> datetime.datetime | None:
+    """A time as the patient lived it, with its offset: the export agrees with the pages."""
+    return None if moment is None else timezone.localtime(moment, zone)
+
+
+def _name(account: User | None) -> str | None:
+    return account.get_short_name() if account else None
+
+
+def _patient_data(care: CareRelationship, account: User) -> dict[str, Any]:
+    patient = care.patient
+    zone = patient.zone
     therapies = therapies_for(patient)
     doses = (
         DoseLog.objects.for_patient(patient)
         .select_related("site", "entered_by", "therapy__medicine")
         .order_by("taken_at")
     )
-    reports = SideEffectReport.objects.for_patient(patient).prefetch_related("items__side_effect")
-    results = LabResult.objects.for_patient(patient).select_related("rule").order_by("taken_on")
-    reminders = ReminderDelivery.objects.filter(patient=patient).order_by("due_date", "id")
+    reports = (
+        SideEffectReport.objects.for_patient(patient)
+        .select_related("entered_by")
+        .prefetch_related("items__side_effect")
+    )
+    results = (
+        LabResult.objects.for_patient(patient)
+        .select_related("rule", "entered_by")
+        .order_by("taken_on")
+    )
+    # Reminders belong to the account they were sent to, like the choices behind them.
+    reminders = ReminderDelivery.objects.filter(patient=patient, account=account).order_by(
+        "due_date", "id"
+    )
     return {
         "name": patient.name,
-        "you_act_as": role,
+        "you_act_as": "Yourself" if care.is_self else care.get_role_display(),
         "date_of_birth": patient.date_of_birth,
         "time_zone": patient.time_zone,
         "weights": [
@@ -120,21 +144,22 @@ def _patient_data(patient: Patient, role: str) -> dict[str, Any]:
                 "id": dose.uuid,
                 "medicine": dose.therapy.medicine.display_name,
                 "status": dose.status,
-                "taken_at": dose.taken_at,
+                "taken_at": _local(dose.taken_at, zone),
                 "local_date": dose.local_date,
                 "scheduled_time": dose.slot_time,
                 "dose_mg": dose.dose_mg,
                 "site": dose.site.name if dose.site else None,
                 "skip_reason": dose.skip_reason,
                 "note": dose.note,
-                "logged_by": dose.entered_by.get_short_name() if dose.entered_by else None,
+                "logged_by": _name(dose.entered_by),
             }
             for dose in doses
         ],
         "side_effect_reports": [
             {
                 "id": report.uuid,
-                "created_at": report.created_at,
+                "created_at": _local(report.created_at, zone),
+                "reported_by": _name(report.entered_by),
                 "none_reported": report.none_reported,
                 "items": [
                     {
@@ -145,7 +170,7 @@ def _patient_data(patient: Patient, role: str) -> dict[str, Any]:
                     for item in report.items.all()
                 ],
                 "other": report.other,
-                "reviewed_at": report.reviewed_at,
+                "reviewed_at": _local(report.reviewed_at, zone),
             }
             for report in reports
         ],
@@ -158,11 +183,13 @@ def _patient_data(patient: Patient, role: str) -> dict[str, Any]:
                 "entered_value": result.entered_value,
                 "entered_unit": result.get_entered_unit_display(),
                 "sent_for_review": result.needs_review,
-                "reviewed_at": result.reviewed_at,
+                "reviewed_at": _local(result.reviewed_at, zone),
+                "entered_by": _name(result.entered_by),
             }
             for result in results
         ],
         "reminders": [
-            {"reason": r.reason, "due_date": r.due_date, "sent_at": r.sent_at} for r in reminders
+            {"reason": r.reason, "due_date": r.due_date, "sent_at": _local(r.sent_at, zone)}
+            for r in reminders
         ],
     }

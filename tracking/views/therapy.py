@@ -21,22 +21,33 @@ from ..access import (
     with_patient,
 )
 from ..forms import PatientForm, TherapyForm, WeightForm, Wording
-from ..models import Patient, Therapy
+from ..models import CareRelationship, Patient, Therapy
 from ..services import record_weight, set_up_patient
 
 WEIGHT_NEEDED = "This regimen is dosed by body weight: enter the weight in kg."
+WEIGHT_FIRST = (
+    "This regimen is dosed by body weight: enter a weight first, then save the medicine."
+)
+ALREADY_SELF = (
+    "You are already set up as yourself. To add someone you look after, choose "
+    "“My child, or someone I look after as parent or guardian”; to add a medicine "
+    "of your own, use “Add a medicine” on your medicines page."
+)
 
 
 @require_http_methods(["GET", "POST"])
 @login_required
 def setup(request: SignedInRequest) -> HttpResponse:
     """First sign-in (or "add a person"): who it is for, and their first medicine."""
+    has_self = any(care.is_self for care in request.care_list)
     if request.method == "POST":
         person = PatientForm(request.POST)
         therapy_form = TherapyForm(request.POST, instance=Therapy())
         if person.is_valid() and therapy_form.is_valid():
             regimen = therapy_form.cleaned_data["regimen"]
-            if regimen.is_weight_based and person.cleaned_data["weight_kg"] is None:
+            if person.role == CareRelationship.Role.SELF and has_self:
+                person.add_error("for_whom", ALREADY_SELF)
+            elif regimen.is_weight_based and person.cleaned_data["weight_kg"] is None:
                 person.add_error("weight_kg", WEIGHT_NEEDED)
             else:
                 with transaction.atomic():
@@ -51,10 +62,20 @@ def setup(request: SignedInRequest) -> HttpResponse:
                     therapy_form.instance.patient = patient
                     therapy_form.save()
                 request.session[SESSION_KEY] = str(patient.uuid)
-                messages.success(request, f"{patient.name}’s medicine is set up.")
+                whose = (
+                    "Your" if person.role == CareRelationship.Role.SELF else f"{patient.name}’s"
+                )
+                messages.success(request, f"{whose} medicine is set up.")
                 return redirect(patient)
     else:
-        person = PatientForm(initial={"name": request.user.display_name, "time_zone": ""})
+        # An account already set up as itself is most likely adding someone it looks after.
+        initial = (
+            {"for_whom": PatientForm.FOR_OTHER, "name": ""}
+            if has_self
+            else {"name": request.user.display_name}
+        )
+        # No zone chosen yet: static/js/portal.js preselects the browser's own.
+        person = PatientForm(initial={**initial, "time_zone": ""})
         therapy_form = TherapyForm(instance=Therapy())
     return render(
         request,
@@ -74,6 +95,7 @@ def therapy_list(request: SignedInRequest, patient: Patient) -> HttpResponse:
         "current": [t for t in therapies if t.end_date is None or t.end_date >= today],
         "ended": [t for t in therapies if t.end_date is not None and t.end_date < today],
         "weight": patient.latest_weight(),
+        "today": today,
     }
     return render(request, "tracking/therapy_list.html", context)
 
@@ -86,14 +108,21 @@ def _therapy_form_page(
         if form.is_valid():
             regimen = form.cleaned_data["regimen"]
             if regimen.is_weight_based and patient.latest_weight() is None:
-                form.add_error("regimen", WEIGHT_NEEDED + " Enter a weight first.")
+                form.add_error("regimen", WEIGHT_FIRST)
             else:
                 form.save()
                 messages.success(request, "The therapy is saved.")
                 return patient_redirect(request, "tracking:therapy-list")
     else:
         form = TherapyForm(instance=therapy)
-    context = {"patient": patient, "form": form, "therapy": therapy, "is_new": is_new}
+    context = {
+        "patient": patient,
+        "form": form,
+        "therapy": therapy,
+        "is_new": is_new,
+        "has_ended": therapy.pk is not None and therapy.has_ended,
+        "weight": patient.latest_weight(),
+    }
     return render(request, "tracking/therapy.html", context)
 
 
