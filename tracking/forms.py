@@ -15,6 +15,8 @@ from monographs.models import DoseDays, DosingRegimen, InjectionSite, LabRule, M
 from portal.models import User
 
 from .models import (
+    BIRTH_MESSAGE,
+    EARLIEST_BIRTH,
     MAX_WEIGHT_KG,
     MIN_WEIGHT_KG,
     WEIGHT_MESSAGE,
@@ -138,8 +140,8 @@ class PatientForm(forms.Form):
 
     def clean_date_of_birth(self) -> datetime.date | None:
         born: datetime.date | None = self.cleaned_data["date_of_birth"]
-        if born is not None and not (datetime.date(1900, 1, 1) <= born <= timezone.localdate()):
-            raise ValidationError("Enter a date of birth between 1900 and today.")
+        if born is not None and not (EARLIEST_BIRTH <= born <= timezone.localdate()):
+            raise ValidationError(BIRTH_MESSAGE)
         return born
 
     @property

@@ -42,6 +42,8 @@ MIN_WEIGHT_KG = Decimal("0.5")
 MAX_WEIGHT_KG = Decimal("350")
 MAX_START_DAYS_AHEAD = 60
 WEIGHT_MESSAGE = "Enter a body weight between 0.5 and 350 kg."
+EARLIEST_BIRTH = datetime.date(1900, 1, 1)
+BIRTH_MESSAGE = "Enter a date of birth between 1900 and today."
 
 
 def new_calendar_token() -> str:
@@ -115,6 +117,11 @@ class Patient(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("tracking:dashboard", kwargs={"patient_uuid": self.uuid})
+
+    def clean(self) -> None:
+        born = self.date_of_birth
+        if born is not None and not (EARLIEST_BIRTH <= born <= timezone.localdate()):
+            raise ValidationError({"date_of_birth": BIRTH_MESSAGE})
 
     @property
     def zone(self) -> zoneinfo.ZoneInfo:
