@@ -29,6 +29,7 @@ from ..calendar import month_grid, parse_month
 from ..charts import markers
 from ..forms import DoseForm, Wording, dose_initial_from
 from ..models import (
+    Day,
     DayStatus,
     DoseLog,
     Patient,
@@ -183,6 +184,7 @@ def dose_new(request: SignedInRequest, patient: Patient) -> HttpResponse:
 @with_patient
 def dose_edit(request: SignedInRequest, patient: Patient, uuid: uuid.UUID) -> HttpResponse:
     dose = get_dose_for_request(request, uuid)
+    dose.patient = patient  # the lookup went through this patient: no need to fetch it again
     therapy = get_therapy_for_request(request, dose.therapy.uuid)
     slots = _recent_slots(therapy, dose)
     confirm = ""
@@ -211,7 +213,8 @@ def dose_delete(request: SignedInRequest, patient: Patient, uuid: uuid.UUID) -> 
         dose.delete()
         messages.success(request, "The entry is deleted. A copy is kept in the record's history.")
         return patient_redirect(request, "tracking:dose-list")
-    return render(request, "tracking/dose_delete.html", {"dose": dose, "patient": patient})
+    context = {"dose": dose, "patient": patient, "wording": Wording(patient, request.care)}
+    return render(request, "tracking/dose_delete.html", context)
 
 
 @require_GET
@@ -222,9 +225,11 @@ def dose_list(request: SignedInRequest, patient: Patient) -> HttpResponse:
     therapies = therapies_for(patient)
     logs = DoseLog.objects.for_patient(patient)
     grid, first, last = month_grid(month)
+    # Days still to come have nothing due yet, whatever their schedule says.
+    until = min(last, today)
     days = {
         entry.day: entry
-        for entry in days_between(therapies, first, last, list(logs.between(first, last)))
+        for entry in days_between(therapies, first, until, list(logs.between(first, until)))
     }
     page = Paginator(
         logs.select_related("site", "entered_by", "therapy__medicine"), HISTORY_PAGE_SIZE
@@ -235,7 +240,7 @@ def dose_list(request: SignedInRequest, patient: Patient) -> HttpResponse:
         "several": len(therapies) > 1,
         "page": page,
         "month": month,
-        "weeks": [[days[day] for day in week] for week in grid],
+        "weeks": [[days.get(day) or Day(day, DayStatus.NONE) for day in week] for week in grid],
         "previous_month": (month - datetime.timedelta(days=1)).replace(day=1),
         "next_month": (month + datetime.timedelta(days=32)).replace(day=1),
         "show_next": (month + datetime.timedelta(days=32)).replace(day=1) <= today,

@@ -8,7 +8,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import HttpResponse
+from django.http import HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
@@ -16,7 +16,7 @@ from django.views.decorators.vary import vary_on_headers
 
 from portal.http import SignedInRequest
 
-from ..access import patient_redirect, therapies_for, with_patient
+from ..access import patient_redirect, patient_reverse, therapies_for, with_patient
 from ..forms import DoseForm, SideEffectReportForm, Wording
 from ..models import (
     Adherence,
@@ -51,12 +51,14 @@ def _today_context(request: SignedInRequest, patient: Patient) -> dict[str, Any]
         .between(first, today)
         .select_related("site", "entered_by")
     )
-    slots = slots_between(active, first, today, doses)
+    # Every therapy, ended ones too: a schedule makes no slot outside its own dates, and
+    # the days an ended therapy was taken still belong in the strip and adherence.
+    slots = slots_between(therapies, first, today, doses)
     todays = [slot for slot in slots if slot.day == today]
     # The next dose to give comes first; those already logged follow, in time order.
     todays.sort(key=lambda slot: (slot.status not in OPEN, slot.time))
     suggested = {therapy.pk: _suggested_site(therapy) for therapy in active}
-    days = days_between(active, first, today, doses)
+    days = days_between(therapies, first, today, doses)
     taken_today = [dose for dose in doses if dose.local_date == today and dose.is_taken]
     latest = max(taken_today, key=lambda dose: dose.taken_at, default=None)
     return {
@@ -164,24 +166,28 @@ def _open_slot(patient: Patient, therapy_uuid: str, key: str) -> tuple[Therapy, 
 def dose_quick(request: SignedInRequest, patient: Patient) -> HttpResponse:
     """One tap: this slot's dose now, at the prescribed dose and the suggested site."""
     found = _open_slot(patient, request.POST.get("therapy", ""), request.POST.get("slot", ""))
+    therapy, slot = found if found is not None else (None, None)
     problem = ""
     dose: DoseLog | None = None
-    if found is None:
+    if therapy is None or slot is None:
         problem = "That dose is no longer on the list. Reload the page and try again."
+    elif therapy.dose_mg_on(slot.day) is None:
+        problem = "This dose is by body weight: enter a current weight first."
     else:
-        therapy, slot = found
         site = _suggested_site(therapy)
+        now = timezone.localtime(timezone.now(), patient.zone)
         form = DoseForm(
             {
                 "status": DoseLog.Status.TAKEN,
                 "slot": slot.key,
-                "taken_at": timezone.localtime(timezone.now()).strftime("%Y-%m-%dT%H:%M"),
+                "taken_at": now.strftime("%Y-%m-%dT%H:%M"),
                 "dose_mg": str(therapy.dose_mg_on(slot.day) or ""),
                 "site": site.pk if site else "",
                 "helper_injecting": "on" if therapy.someone_else_injects else "",
                 "submission_id": request.POST.get("submission_id", ""),
-                # A one-tap log at a time that happened twice is the later one: it is now.
-                "clock_change": "second",
+                # On the night the clocks go back, the hour after 1:00 AM comes twice: a
+                # one-tap log is now, in whichever of the two passes now is.
+                "clock_change": "second" if now.fold else "first",
             },
             therapy=therapy,
             slots=[slot],
@@ -201,13 +207,18 @@ def dose_quick(request: SignedInRequest, patient: Patient) -> HttpResponse:
                 problem = " ".join(error.messages)
         else:
             problem = " ".join(str(e) for errors in form.errors.values() for e in errors)
+    # The full form for the same therapy, where a refused or questioned dose can be fixed.
+    full_form = patient_reverse(request, "tracking:dose-new")
+    if therapy is not None:
+        full_form += f"?therapy={therapy.uuid}"
     if not request.htmx:
         if dose is None:
             messages.error(request, problem)
-            return patient_redirect(request, "tracking:dose-new")
+            return HttpResponseRedirect(full_form)
         messages.success(request, dose.logged_message())
         return patient_redirect(request, "tracking:dashboard")
     context = _today_context(request, patient)
     context["quick_problem"] = problem
+    context["full_form"] = full_form
     context["just_logged"] = dose is not None
     return render(request, "tracking/dashboard.html#quick-logged", context)
