@@ -283,7 +283,11 @@ class DoseForm(forms.Form):
         initial=DoseLog.Status.TAKEN,
         label="Did you take this dose?",
     )
-    slot = forms.ChoiceField(label="Which scheduled dose", required=False)
+    slot = forms.ChoiceField(
+        label="Which scheduled dose",
+        required=False,
+        error_messages={"invalid_choice": "Choose one of the doses in the list."},
+    )
     taken_at = LocalDateTimeField(
         label="When",
         input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S"],
@@ -407,9 +411,6 @@ class DoseForm(forms.Form):
     def clean(self) -> dict[str, Any]:
         super().clean()
         cleaned = self.cleaned_data
-        key = cleaned.get("slot")
-        if key and key not in self.slots:
-            self.add_error("slot", "Choose one of the doses in the list.")
         if cleaned.get("status") == DoseLog.Status.TAKEN:
             dose = cleaned.get("dose_mg")
             if dose is None and "dose_mg" not in self.errors:

@@ -682,12 +682,17 @@ def days_between(
     for dose in doses:
         if (dose.therapy_id, dose.local_date, dose.slot_time) not in filled:
             extra.setdefault(dose.local_date, []).append(dose)
+    # A day still to come has nothing due yet, whatever its slots.
+    today = therapies[0].patient.local_date(now or timezone.now()) if therapies else None
     days = []
     day = first
     while day <= last:
         todays = by_day.get(day, [])
-        status, taken = day_status(todays, extra.get(day, []))
-        days.append(Day(day, status, taken, len(todays)))
+        if today is not None and day > today:
+            days.append(Day(day, DayStatus.NONE, 0, len(todays)))
+        else:
+            status, taken = day_status(todays, extra.get(day, []))
+            days.append(Day(day, status, taken, len(todays)))
         day += datetime.timedelta(days=1)
     return days
 

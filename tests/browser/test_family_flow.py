@@ -99,7 +99,7 @@ def test_a_parent_invites_a_helper_who_makes_an_account_and_logs_a_dose(
     expect(page.locator(".messages")).to_contain_text("An invitation is on its way")
     [email] = mail.outbox
     assert email.to == ["grandma@example.com"]
-    [link] = re.findall(r"http://\S+/invitations/\S+/", email.body)
+    [link] = re.findall(r"http://\S+/invitations/\S+/", str(email.body))
 
     helper_context = new_context(browser, live_server, PHONE)
     helper = helper_context.new_page()

@@ -103,7 +103,8 @@ def test_each_account_becomes_a_patient_who_acts_for_themself_with_every_record_
     assert moved.dose_days == "daily"
     assert moved.uuid is not None
     assert moved.dose_mg_on(datetime.date(2026, 10, 2)) == Decimal("32.00")
-    [kept] = DoseLog.objects.all()
+    [kept] = DoseLog.objects.select_related("entered_by").all()
+    assert kept.entered_by is not None
     assert (kept.patient, kept.slot_time, kept.entered_by.email) == (
         patient,
         datetime.time(9, 30),

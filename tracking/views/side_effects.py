@@ -98,13 +98,13 @@ def side_effect_new(request: SignedInRequest, patient: Patient) -> HttpResponse:
             if request.htmx:
                 # Urgent advice goes to the top of the page (an out-of-band swap), and
                 # the checklist becomes a short note that the report was saved.
-                context = {
+                answered = {
                     "report": report,
                     # As the report's own page says it: the medicine of the dose, if any.
                     "medicine": medicine if report.dose_id else None,
                     "wording": Wording(patient, request.care),
                 }
-                return render(request, "tracking/side_effect_detail.html#answered", context)
+                return render(request, "tracking/side_effect_detail.html#answered", answered)
             return redirect(report)
     else:
         form = SideEffectReportForm(side_effects=effects, initial={"dose": raw_dose})
