@@ -87,7 +87,25 @@ class TimeZoneField(forms.ChoiceField):
         self.widget.attrs["data-browser-zone"] = ""
 
 
+class RegimenSelect(forms.Select):
+    """Each regimen's option says which schedules it allows, for static/js/portal.js.
+
+    The script offers only those in the schedule fields; without it, the model's
+    check refuses the others with a plain message.
+    """
+
+    def create_option(self, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        option = super().create_option(*args, **kwargs)
+        regimen = getattr(option["value"], "instance", None)
+        if isinstance(regimen, DosingRegimen):
+            option["attrs"]["data-days"] = " ".join(regimen.allowed_days())
+            option["attrs"]["data-times"] = str(max(regimen.allowed_doses_per_day()))
+        return option
+
+
 class RegimenChoiceField(forms.ModelChoiceField):
+    widget = RegimenSelect
+
     def label_from_instance(self, obj: DosingRegimen) -> str:
         return (
             f"{obj.medicine.display_name}: {obj.indication}, {obj.dose_text} "

@@ -45,3 +45,48 @@ function preselectBrowserZone() {
 }
 
 document.addEventListener("DOMContentLoaded", preselectBrowserZone);
+
+// The schedule fields offer only what the chosen regimen allows: its options carry
+// data-days ("daily", "weekdays"...) and data-times (how many times a day at most).
+function offerRegimenSchedules(select) {
+  const form = select.form;
+  const option = select.selectedOptions[0];
+  if (!form || !option || !option.dataset.days) {
+    return;
+  }
+  const days = option.dataset.days.split(" ");
+  const radios = Array.from(form.querySelectorAll('input[name="dose_days"]'));
+  radios.forEach((radio) => {
+    const item = radio.closest("div") || radio.parentElement;
+    const allowed = days.includes(radio.value);
+    item.hidden = !allowed;
+    radio.disabled = !allowed;
+  });
+  if (!radios.some((radio) => radio.checked && !radio.disabled)) {
+    const first = radios.find((radio) => !radio.disabled);
+    if (first) {
+      first.checked = true;
+    }
+  }
+  const second = form.querySelector('input[name="second_time"]');
+  if (second) {
+    const twice = Number(option.dataset.times) > 1;
+    second.closest(".field").hidden = !twice;
+    if (!twice) {
+      second.value = "";
+    }
+  }
+  const weekdays = form.querySelector('input[name="weekdays"]');
+  if (weekdays) {
+    weekdays.closest(".field").hidden = !days.includes("weekdays");
+  }
+}
+
+document.addEventListener("change", (event) => {
+  if (event.target.matches('select[name="regimen"]')) {
+    offerRegimenSchedules(event.target);
+  }
+});
+document.addEventListener("DOMContentLoaded", () => {
+  document.querySelectorAll('select[name="regimen"]').forEach(offerRegimenSchedules);
+});

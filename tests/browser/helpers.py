@@ -60,11 +60,11 @@ def new_context(
     Its page clock says NOW, like the server's: Date.now() stands still at NOW while
     timers (htmx's swap and settle delays) keep running.
     """
+    options.setdefault("timezone_id", "UTC")
     context = browser.new_context(
         viewport=viewport,
         base_url=live_server.url,
         locale="en-US",
-        timezone_id="UTC",
         reduced_motion="reduce",
         **options,
     )
