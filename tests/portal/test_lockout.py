@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime
 
 import time_machine
+from axes.models import AccessLog
 from django.test import Client
 from django.utils import timezone
 
@@ -66,3 +67,56 @@ def test_another_account_is_not_paused(client: Client, alice: User, bob: User) -
     response = client.post(LOGIN, {"username": "bob@example.com", "password": PASSWORD})
 
     assert response.status_code == 302
+
+
+def test_changing_the_emails_letter_case_does_not_reset_the_count(
+    client: Client, alice: User
+) -> None:
+    """Sign-in ignores case, so Alice@… and aLiCe@… are the same account's failures."""
+    spellings = [
+        "Alice@example.com",
+        "aLice@example.com",
+        "ALICE@example.com",
+        "alicE@Example.com",
+    ]
+    for typed in spellings:
+        client.post(LOGIN, {"username": typed, "password": "wrong-password"})
+    fifth = client.post(LOGIN, {"username": "alice@EXAMPLE.com", "password": "wrong-password"})
+
+    right_password = client.post(LOGIN, {"username": "AlIcE@example.com", "password": PASSWORD})
+
+    assert fifth.status_code == 429
+    assert right_password.status_code == 429
+    assert "_auth_user_id" not in client.session
+
+
+def test_the_admin_sign_in_counts_the_same_way(client: Client, carol: User) -> None:
+    for typed in [
+        "Carol@example.com",
+        "cAROL@example.com",
+        "caRol@example.com",
+        "carol@Example.com",
+    ]:
+        client.post("/admin/login/", {"username": typed, "password": "wrong-password"})
+    fifth = client.post(
+        "/admin/login/", {"username": "CAROL@example.com", "password": "wrong-password"}
+    )
+
+    right_password = client.post(
+        "/admin/login/", {"username": "Carol@Example.com", "password": PASSWORD}
+    )
+
+    assert fifth.status_code == 429
+    assert right_password.status_code == 429
+    assert "_auth_user_id" not in client.session
+
+
+def test_a_successful_sign_in_is_recorded_without_the_password(
+    client: Client, alice: User
+) -> None:
+    client.post(LOGIN, {"username": "Alice@example.com", "password": PASSWORD})
+
+    [entry] = AccessLog.objects.all()
+    assert entry.username == "alice@example.com"
+    assert entry.attempt_time is not None
+    assert PASSWORD not in str(vars(entry))

@@ -230,3 +230,25 @@ def test_the_admin_is_not_weakened_by_the_policy(carol_client: Client) -> None:
     assert response.status_code == 200
     assert "'unsafe-inline'" not in _csp(response["Content-Security-Policy"])["script-src"]
     assert "no-store" in response["Cache-Control"]
+
+
+@pytest.mark.parametrize("path", ["/accounts/login/", "/medicines/", "/no-such-page/"])
+def test_every_response_type_denies_device_features(
+    client: Client, anakinra: Medicine, path: str
+) -> None:
+    response = client.get(path)
+
+    policy = response["Permissions-Policy"]
+    for feature in ("camera", "microphone", "geolocation", "payment", "usb"):
+        assert f"{feature}=()" in policy
+    assert response["Cross-Origin-Opener-Policy"] == "same-origin"
+
+
+def test_htmx_fragments_carry_the_same_headers(
+    alice_client: Client, alice_therapy: object
+) -> None:
+    response = alice_client.get("/", headers={"HX-Request": "true"})
+
+    assert response.status_code == 200
+    assert "camera=()" in response["Permissions-Policy"]
+    assert "script-src" in response["Content-Security-Policy"]

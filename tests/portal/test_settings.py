@@ -191,6 +191,29 @@ def test_production_without_secret_key_raises(monkeypatch: pytest.MonkeyPatch) -
         )
 
 
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"DEBUG": "1"}, "DEBUG must be off in production"),
+        ({"ALLOWED_HOSTS": "*"}, "ALLOWED_HOSTS must name the site's hosts in production, not *"),
+        ({"ALLOWED_HOSTS": "portal.example.org,*"}, "not \\*"),
+    ],
+    ids=["debug on", "any host", "any host among others"],
+)
+def test_production_refuses_debug_and_any_host_at_start_up(
+    monkeypatch: pytest.MonkeyPatch, overrides: dict[str, str], message: str
+) -> None:
+    environ = {
+        "DJANGO_ENV": "production",
+        "SECRET_KEY": "x" * 60,
+        "ALLOWED_HOSTS": "portal.example.org",
+        "DATABASE_URL": "sqlite:////tmp/x.sqlite3",
+        **overrides,
+    }
+    with pytest.raises(ImproperlyConfigured, match=message):
+        _load_settings(monkeypatch, **environ)
+
+
 def test_an_unknown_environment_name_raises(monkeypatch: pytest.MonkeyPatch) -> None:
     with pytest.raises(ImproperlyConfigured, match="DJANGO_ENV"):
         _load_settings(monkeypatch, DJANGO_ENV="prod")
