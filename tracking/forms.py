@@ -17,6 +17,8 @@ from portal.models import User
 from .models import (
     BIRTH_MESSAGE,
     EARLIEST_BIRTH,
+    EARLIEST_EVENT,
+    EARLIEST_EVENT_MESSAGE,
     MAX_WEIGHT_KG,
     MIN_WEIGHT_KG,
     WEIGHT_MESSAGE,
@@ -395,6 +397,9 @@ class DoseForm(forms.Form):
 
     def clean_taken_at(self) -> datetime.datetime:
         naive: datetime.datetime = self.cleaned_data["taken_at"]
+        # Before any zone arithmetic: year 1 in Tokyo is before year 1 in UTC.
+        if naive.date() < EARLIEST_EVENT:
+            raise ValidationError(EARLIEST_EVENT_MESSAGE, code="too_early")
         first, second = naive.replace(tzinfo=self.zone), naive.replace(tzinfo=self.zone, fold=1)
         # A wall time that does not survive a round trip through UTC never happened.
         if first.astimezone(datetime.UTC).astimezone(self.zone).replace(tzinfo=None) != naive:
@@ -559,6 +564,8 @@ class SideEffectReportForm(forms.Form):
             started = cleaned.get(f"started_{effect.pk}")
             if started is not None and started > today:
                 self.add_error(f"started_{effect.pk}", "That date is in the future.")
+            elif started is not None and started < EARLIEST_EVENT:
+                self.add_error(f"started_{effect.pk}", EARLIEST_EVENT_MESSAGE)
         if not self.chosen() and not cleaned.get("other", "").strip():
             raise ValidationError(
                 "Tick what you have had, or describe it under “Something else”. "
@@ -635,6 +642,8 @@ class LabResultForm(forms.Form):
             raise ValidationError(
                 "The test date is in the future. Enter the day the blood was taken."
             )
+        if taken_on < EARLIEST_EVENT:
+            raise ValidationError(EARLIEST_EVENT_MESSAGE)
         return taken_on
 
     def clean(self) -> dict[str, Any]:

@@ -43,6 +43,10 @@ MAX_WEIGHT_KG = Decimal("350")
 MAX_START_DAYS_AHEAD = 60
 WEIGHT_MESSAGE = "Enter a body weight between 0.5 and 350 kg."
 EARLIEST_BIRTH = datetime.date(1900, 1, 1)
+# No dose, test or side effect the portal records happened before this day; earlier
+# dates are typing slips (year 0001 even breaks time-zone arithmetic).
+EARLIEST_EVENT = datetime.date(2000, 1, 1)
+EARLIEST_EVENT_MESSAGE = "Enter a date from 1 January 2000 on."
 BIRTH_MESSAGE = "Enter a date of birth between 1900 and today."
 
 
@@ -367,6 +371,8 @@ class Therapy(models.Model):
             errors["end_date"] = (
                 "The date of the last dose cannot be before the date of the first."
             )
+        if self.start_date is not None and self.start_date < EARLIEST_EVENT:
+            errors["start_date"] = EARLIEST_EVENT_MESSAGE
         if self.start_date is not None:
             zone = self.patient.zone if self.patient_id else None
             latest = timezone.localdate(timezone=zone) + datetime.timedelta(
