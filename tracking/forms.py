@@ -498,11 +498,6 @@ class Wording:
     def whose(self) -> str:
         return "Your" if self.is_self else f"{self.name}’s"
 
-    @property
-    def your(self) -> str:
-        """The possessive inside a sentence: "your care team", "Mia’s care team"."""
-        return "your" if self.is_self else f"{self.name}’s"
-
 
 class SideEffectReportForm(forms.Form):
     other = forms.CharField(
