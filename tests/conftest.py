@@ -30,9 +30,11 @@ from tests.world import (
     NOW,
     PASSWORD,
     RA,
+    WEDNESDAY,
     BulkDoses,
     LogDose,
     MakeTherapy,
+    end_access,
 )
 from tracking.models import CareRelationship, DoseLog, Patient, Therapy, Weight
 from tracking.services import DoseEntry, record_dose
@@ -104,20 +106,25 @@ def carol(db: None) -> User:
 
 
 @pytest.fixture
-def alice_client(client: Client, alice: User) -> Client:
-    client.force_login(alice)
-    return client
+def alice_client(alice: User) -> Client:
+    return _signed_in(alice)
 
 
 @pytest.fixture
-def bob_client(client: Client, bob: User) -> Client:
-    client.force_login(bob)
-    return client
+def bob_client(bob: User) -> Client:
+    return _signed_in(bob)
 
 
 @pytest.fixture
-def carol_client(client: Client, carol: User) -> Client:
-    client.force_login(carol)
+def carol_client(carol: User) -> Client:
+    return _signed_in(carol)
+
+
+def _signed_in(account: User) -> Client:
+    """A browser of the account's own: each *_client is a separate client, so a test may
+    use several side by side, and pytest-django's `client` stays anonymous."""
+    client = Client()
+    client.force_login(account)
     return client
 
 
@@ -299,15 +306,20 @@ def leo_therapy(leo: Patient, make_therapy: MakeTherapy) -> Therapy:
 
 
 @pytest.fixture
-def sam_client(client: Client, sam: User) -> Client:
-    client.force_login(sam)
-    return client
+def sam_client(sam: User) -> Client:
+    return _signed_in(sam)
 
 
 @pytest.fixture
-def una_client(client: Client, una: User) -> Client:
-    client.force_login(una)
-    return client
+def una_client(una: User) -> Client:
+    return _signed_in(una)
+
+
+@pytest.fixture
+def una_ended(mia: Patient, una: User) -> User:
+    """Una helped with Mia; Sam has ended her access, so she acts for no one."""
+    end_access(una, mia)
+    return una
 
 
 @pytest.fixture
@@ -334,6 +346,19 @@ def weekly_pill(db: None) -> Medicine:
         frequency=DosingRegimen.Frequency.WEEKLY,
     )
     return medicine
+
+
+@pytest.fixture
+def alice_pill(alice: User, make_therapy: MakeTherapy, weekly_pill: Medicine) -> Therapy:
+    """Alice's weekly tablet, 15 mg on Wednesdays at 09:00, beside her daily anakinra."""
+    return make_therapy(
+        alice,
+        prescribed_dose="15",
+        medicine=weekly_pill,
+        regimen=weekly_pill.regimens.get(),
+        weekdays=[WEDNESDAY],
+        usual_dose_time=datetime.time(9),
+    )
 
 
 @pytest.fixture

@@ -18,6 +18,7 @@ from tracking.models import DayStatus
 
 if TYPE_CHECKING:
     from monographs.models import Medicine
+    from tracking.models import Patient
 
 
 class _HasContent(Protocol):
@@ -195,6 +196,23 @@ def form_data(markup: Markup, form_id: str) -> dict[str, list[str]]:
 def _option_value(option: Tag) -> str:
     value = option.get("value")
     return value if isinstance(value, str) else option.get_text()
+
+
+# What a test posts: a field's value, or its values.
+FormData: TypeAlias = dict[str, str | list[str]]
+
+
+def assert_kept(markup: Markup, form_id: str, data: FormData) -> None:
+    """The re-rendered form would send back exactly what was posted."""
+    shown = form_data(markup, form_id)
+    shown.pop("csrfmiddlewaretoken")
+    posted = {name: value if isinstance(value, list) else [value] for name, value in data.items()}
+    assert shown == {name: values for name, values in posted.items() if values}
+
+
+def patient_url(patient: Patient, path: str) -> str:
+    """A patient page's address naming the patient: patient_url(mia, "/doses/")."""
+    return f"/p/{patient.uuid}{path}"
 
 
 def is_login_redirect(response: HttpResponseBase, path: str) -> bool:

@@ -13,6 +13,8 @@ import zoneinfo
 from decimal import Decimal
 from typing import Protocol
 
+from django.utils import timezone
+
 from monographs.models import DosingRegimen, InjectionSite, LabRule, Medicine, SideEffect
 from portal.models import User
 from tracking.models import (
@@ -24,6 +26,7 @@ from tracking.models import (
     SideEffectReportItem,
     Therapy,
 )
+from tracking.services import end_care
 
 PASSWORD = "correct-horse-battery"  # every fixture user's
 
@@ -39,6 +42,8 @@ RA = "Rheumatoid arthritis (RA)"  # fixed, once a day, at most 100 mg
 NOMID = "NOMID"  # per kg, once a day or split in two, at most 8 mg/kg a day
 DIRA = "DIRA"  # per kg, once a day, at most 8 mg/kg a day
 KIDNEY = "Severe kidney disease"  # fixed, every other day
+
+WEDNESDAY = 2  # TODAY's weekday(), the weekly tablet's day
 
 Urgency = SideEffect.Urgency
 
@@ -104,6 +109,23 @@ def own_patient(person: User | Patient) -> Patient:
     if isinstance(person, Patient):
         return person
     return Patient.objects.get(care__account=person, care__role=CareRelationship.Role.SELF)
+
+
+def end_access(account: User, patient: Patient) -> None:
+    """The account stops acting for the patient now, as ending it on the caregivers page does."""
+    end_care(CareRelationship.objects.get(patient=patient, account=account))
+
+
+def ended_caregiver(patient: Patient) -> User:
+    """Eve, who helped this patient until her access was ended."""
+    account = User.objects.create_user("eve@example.com", PASSWORD, display_name="Eve")
+    CareRelationship.objects.create(
+        patient=patient,
+        account=account,
+        role=CareRelationship.Role.CAREGIVER,
+        ended_at=timezone.now(),
+    )
+    return account
 
 
 def new_report(

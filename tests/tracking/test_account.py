@@ -14,27 +14,34 @@ from django.test import Client
 
 from monographs.models import LabRule, Medicine
 from portal.models import User
-from tests.pages import attr, is_login_redirect, section_words, select, select_one, words
+from tests.pages import (
+    attr,
+    is_login_redirect,
+    patient_url,
+    section_words,
+    select,
+    select_one,
+    words,
+)
 from tests.world import (
     NOW,
     TODAY,
     LogDose,
     MakeTherapy,
     Urgency,
+    end_access,
     local_time,
     new_report,
     new_result,
     prompt_effects,
 )
 from tracking.models import (
-    CareRelationship,
     DoseLog,
     Patient,
     PatientPreferences,
     ReminderDelivery,
     Therapy,
 )
-from tracking.services import end_care
 
 URL = "/account/"
 EXPORT = "/account/export.json"
@@ -43,11 +50,6 @@ RESET = "/account/calendar-link/"
 YESTERDAY = TODAY - datetime.timedelta(days=1)
 # NOW in New York, as the export writes it.
 NOW_IN_NEW_YORK = "2026-11-18T10:00:00-05:00"
-
-
-def at(patient: Patient, path: str) -> str:
-    """A patient page's address naming the patient: /p/<uuid>/doses/export.csv."""
-    return f"/p/{patient.uuid}{path}"
 
 
 def _reminder(patient: Patient, account: User) -> ReminderDelivery:
@@ -141,8 +143,8 @@ def test_shows_the_choices_the_calendar_link_and_the_downloads(
     downloads = select_one(response, 'section[aria-labelledby="data-heading"]')
     assert {attr(link, "href") for link in downloads.select("a")} == {
         EXPORT,
-        at(alice_patient, DOSE_CSV),
-        at(alice_patient, "/summary/"),
+        patient_url(alice_patient, DOSE_CSV),
+        patient_url(alice_patient, "/summary/"),
     }
     assert "Download everything the portal holds about you (JSON)" in words(downloads)
     people = section_words(response, "people-heading")
@@ -159,19 +161,19 @@ def test_lists_the_people_a_parent_acts_for_with_their_downloads(
     assert "Leo (parent or guardian)." in words(people)
     assert "Mia (parent or guardian)." in words(people)
     assert {attr(link, "href") for link in people.select("a")} == {
-        at(mia, "/"),
-        at(mia, "/caregivers/"),
-        at(leo, "/"),
-        at(leo, "/caregivers/"),
+        patient_url(mia, "/"),
+        patient_url(mia, "/caregivers/"),
+        patient_url(leo, "/"),
+        patient_url(leo, "/caregivers/"),
         "/setup/",
     }
     downloads = select_one(response, 'section[aria-labelledby="data-heading"]')
     assert {attr(link, "href") for link in downloads.select("a")} == {
         EXPORT,
-        at(mia, DOSE_CSV),
-        at(mia, "/summary/"),
-        at(leo, DOSE_CSV),
-        at(leo, "/summary/"),
+        patient_url(mia, DOSE_CSV),
+        patient_url(mia, "/summary/"),
+        patient_url(leo, DOSE_CSV),
+        patient_url(leo, "/summary/"),
     }
     assert "Download Mia’s dose log (CSV spreadsheet)" in words(downloads)
     assert "the people you act for" in words(downloads)
@@ -185,7 +187,7 @@ def test_a_helper_sees_only_the_child_she_helps_until_her_access_ends(
     assert "Mia (other caregiver)." in people
     assert "Leo" not in people
 
-    end_care(CareRelationship.objects.get(patient=mia, account=una))
+    end_access(una, mia)
 
     response = una_client.get(URL)
     assert response.status_code == 200
@@ -406,7 +408,7 @@ def test_a_helpers_export_holds_only_the_child_she_helps(
 def test_an_export_after_access_ended_holds_nothing_of_the_child(
     una_client: Client, una: User, mia: Patient, family_doses: dict[str, DoseLog]
 ) -> None:
-    end_care(CareRelationship.objects.get(patient=mia, account=una))
+    end_access(una, mia)
 
     response = una_client.get(EXPORT)
 
@@ -454,7 +456,7 @@ def test_the_dose_csv_holds_only_the_patients_own_doses(
     log_dose(alice_therapy, local_time(alice_therapy, TODAY - datetime.timedelta(days=3)))
     log_dose(bob_therapy, local_time(bob_therapy, YESTERDAY))
 
-    response = bob_client.get(at(bob_therapy.patient, DOSE_CSV))
+    response = bob_client.get(patient_url(bob_therapy.patient, DOSE_CSV))
 
     assert response.status_code == 200
     assert response["Content-Disposition"].startswith("attachment;")
@@ -462,7 +464,7 @@ def test_the_dose_csv_holds_only_the_patients_own_doses(
     rows = list(csv.reader(io.StringIO(response.getvalue().decode())))
     assert rows[0][0] == "date"  # the columns are test_dose_export's to pin
     assert [row[0] for row in rows[1:]] == [YESTERDAY.isoformat()]
-    assert bob_client.get(at(alice_therapy.patient, DOSE_CSV)).status_code == 404
+    assert bob_client.get(patient_url(alice_therapy.patient, DOSE_CSV)).status_code == 404
 
 
 # --- who may do what -------------------------------------------------------------------------

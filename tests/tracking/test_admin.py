@@ -266,7 +266,7 @@ def test_carol_adds_a_second_parent(carol_client: Client, carol: User, leo: Pati
 
 
 def test_carol_ends_a_helpers_access_at_a_time_on_the_childs_clock(
-    carol_client: Client, client: Client, una: User, mia: Patient, mia_therapy: Therapy
+    carol_client: Client, una_client: Client, una: User, mia: Patient, mia_therapy: Therapy
 ) -> None:
     data = _page(carol_client, change_url(mia))
     [row] = [
@@ -287,9 +287,7 @@ def test_carol_ends_a_helpers_access_at_a_time_on_the_childs_clock(
         CareRelationship.objects.get(patient=mia, account__email="sam@example.com").ended_at
         is None
     )
-    helper = Client()
-    helper.force_login(una)
-    assert helper.get(f"/p/{mia.uuid}/").status_code == 404
+    assert una_client.get(f"/p/{mia.uuid}/").status_code == 404
 
 
 def test_the_care_team_cannot_end_the_last_care_relationship(

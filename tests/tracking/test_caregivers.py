@@ -11,12 +11,11 @@ import re
 import pytest
 from django.core import mail
 from django.test import Client
-from django.utils import timezone
 from pytest_django import DjangoAssertNumQueries
 
 from portal.models import User
 from tests.pages import field_errors, is_login_redirect, select, select_one, words
-from tests.world import NOW, PASSWORD, LogDose, new_york, own_patient
+from tests.world import NOW, PASSWORD, LogDose, ended_caregiver, new_york, own_patient
 from tracking.models import CaregiverInvitation, CareRelationship, DoseLog, Patient, Therapy
 
 pytestmark = pytest.mark.usefixtures("clock")
@@ -40,18 +39,6 @@ def _people(client: Client, patient: Patient) -> list[str]:
     response = client.get(_url(patient))
     assert response.status_code == 200
     return [words(entry) for entry in select(response, "#people-heading ~ ul .entry")]
-
-
-def _ended_caregiver(patient: Patient) -> User:
-    """Someone who helped this patient until their access was ended."""
-    account = User.objects.create_user("eve@example.com", PASSWORD, display_name="Eve")
-    CareRelationship.objects.create(
-        patient=patient,
-        account=account,
-        role=CareRelationship.Role.CAREGIVER,
-        ended_at=timezone.now(),
-    )
-    return account
 
 
 # --- the list ------------------------------------------------------------------------------
@@ -239,7 +226,7 @@ def test_ending_access_asks_first(sam_client: Client, una: User, mia: Patient) -
 
 def test_ended_access_takes_effect_at_once(
     sam_client: Client,
-    una_client_of_her_own: Client,
+    una_client: Client,
     una: User,
     mia: Patient,
     mia_therapy: Therapy,
@@ -247,7 +234,7 @@ def test_ended_access_takes_effect_at_once(
 ) -> None:
     dose = log_dose(mia_therapy, new_york(2026, 11, 18, 8), by=una)
     care = _care(mia, una)
-    assert una_client_of_her_own.get(f"/p/{mia.uuid}/").status_code == 200
+    assert una_client.get(f"/p/{mia.uuid}/").status_code == 200
 
     response = sam_client.post(_end_url(care))
 
@@ -264,7 +251,7 @@ def test_ended_access_takes_effect_at_once(
         f"/p/{mia.uuid}/doses/{dose.uuid}/edit/",
         f"/doses/{dose.uuid}/edit/",
     ):
-        assert una_client_of_her_own.get(url).status_code == 404, url
+        assert una_client.get(url).status_code == 404, url
     # What she logged stays in mia's record, and still says who logged it.
     assert DoseLog.objects.get(pk=dose.pk).entered_by == una
 
@@ -374,7 +361,7 @@ def test_bob_gets_404_for_the_family_pages(
 
 
 def test_a_caregiver_whose_access_ended_gets_404(client: Client, mia: Patient, una: User) -> None:
-    client.force_login(_ended_caregiver(mia))
+    client.force_login(ended_caregiver(mia))
     care = _care(mia, una)
 
     assert client.get(_url(mia)).status_code == 404
@@ -403,11 +390,3 @@ def test_anonymous_visitors_are_sent_to_sign_in(client: Client, una: User, mia: 
     assert CaregiverInvitation.objects.count() == 0
     care.refresh_from_db()
     assert care.ended_at is None
-
-
-@pytest.fixture
-def una_client_of_her_own(una: User) -> Client:
-    """Una in a browser of her own, next to sam's."""
-    client = Client()
-    client.force_login(una)
-    return client

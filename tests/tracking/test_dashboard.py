@@ -10,7 +10,6 @@ import pytest
 import time_machine
 from bs4 import Tag
 from django.test import Client
-from django.utils import timezone
 from pytest_django import DjangoAssertNumQueries
 from pytest_django.asserts import assertContains
 
@@ -34,13 +33,13 @@ from tests.world import (
     BulkDoses,
     LogDose,
     MakeTherapy,
+    end_access,
     new_york,
 )
-from tracking.models import CareRelationship, DoseLog, Patient, Therapy
+from tracking.models import DoseLog, Patient, Therapy
 
 URL = "/"
 Area = InjectionSite.BodyArea
-WEDNESDAY = 2
 
 
 def _days_back(count: int) -> list[datetime.date]:
@@ -79,19 +78,6 @@ def _strip_counts(page: Markup) -> list[str]:
         words(count).strip("()") if (count := day.select_one(".strip__count")) else ""
         for day in select(page, ".strip__day")
     ]
-
-
-@pytest.fixture
-def pill(alice: User, make_therapy: MakeTherapy, weekly_pill: Medicine) -> Therapy:
-    """Alice's weekly tablet, 15 mg on Wednesdays at 09:00, beside her daily anakinra."""
-    return make_therapy(
-        alice,
-        prescribed_dose="15",
-        medicine=weekly_pill,
-        regimen=weekly_pill.regimens.get(),
-        weekdays=[WEDNESDAY],
-        usual_dose_time=datetime.time(9),
-    )
 
 
 # --- one patient, one therapy ----------------------------------------------------------
@@ -264,7 +250,7 @@ def test_htmx_request_gets_only_the_today_card(
 
 
 def test_the_medicines_card_links_each_current_medicine(
-    alice_client: Client, alice_therapy: Therapy, pill: Therapy
+    alice_client: Client, alice_therapy: Therapy, alice_pill: Therapy
 ) -> None:
     text = section_words(alice_client.get(URL), "medicine-heading")
 
@@ -489,7 +475,7 @@ def test_the_one_tap_shows_the_dose_in_ml_where_the_strength_is_known(
 def test_an_adult_sees_both_medicines_today_each_on_its_own_schedule(
     alice_client: Client,
     alice_therapy: Therapy,
-    pill: Therapy,
+    alice_pill: Therapy,
     clock: time_machine.Traveller,
 ) -> None:
     response = alice_client.get(URL)
@@ -505,7 +491,7 @@ def test_an_adult_sees_both_medicines_today_each_on_its_own_schedule(
         "2026-11-18T08:00",
     )
     assert (_hidden(tablet, "therapy"), _hidden(tablet, "slot")) == (
-        str(pill.uuid),
+        str(alice_pill.uuid),
         "2026-11-18T09:00",
     )
     # One submission id per form: a tap on one never counts as a repeat of the other.
@@ -521,7 +507,7 @@ def test_an_adult_sees_both_medicines_today_each_on_its_own_schedule(
 
 
 def test_the_strip_counts_the_weekly_tablet_only_on_its_day(
-    alice_client: Client, alice_therapy: Therapy, pill: Therapy, log_dose: LogDose
+    alice_client: Client, alice_therapy: Therapy, alice_pill: Therapy, log_dose: LogDose
 ) -> None:
     last_wednesday = TODAY - datetime.timedelta(days=7)
     log_dose(alice_therapy, _at(alice_therapy, last_wednesday, 8))
@@ -594,7 +580,7 @@ def test_a_caregiver_whose_access_ended_gets_404_for_the_childs_today(
     una_client: Client, una: User, mia: Patient, mia_therapy: Therapy
 ) -> None:
     assert una_client.get(_today_of(mia)).status_code == 200
-    CareRelationship.objects.filter(account=una, patient=mia).update(ended_at=timezone.now())
+    end_access(una, mia)
 
     response = una_client.get(_today_of(mia))
 

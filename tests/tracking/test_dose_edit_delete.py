@@ -9,11 +9,10 @@ from decimal import Decimal
 
 import pytest
 from django.test import Client
-from django.utils import timezone
 from pytest_django import DjangoAssertNumQueries
 from pytest_django.asserts import assertContains
 
-from monographs.models import InjectionSite, Medicine
+from monographs.models import InjectionSite
 from portal.models import User
 from tests.pages import (
     FUTURE,
@@ -27,11 +26,10 @@ from tests.pages import (
     select_one,
     words,
 )
-from tests.world import BulkDoses, LogDose, MakeTherapy, new_york
-from tracking.models import CareRelationship, DoseLog, Patient, Therapy
+from tests.world import BulkDoses, LogDose, end_access, new_york
+from tracking.models import DoseLog, Patient, Therapy
 
 Area = InjectionSite.BodyArea
-WEDNESDAY = 2
 NO_SITE = "Choose where the injection was given."
 
 
@@ -361,20 +359,10 @@ def test_una_corrects_the_entry_sam_logged_and_it_still_says_who_logged_it(
 
 def test_the_weekly_tablets_entry_is_edited_without_any_site(
     alice_client: Client,
-    alice: User,
-    make_therapy: MakeTherapy,
-    weekly_pill: Medicine,
+    alice_pill: Therapy,
     log_dose: LogDose,
 ) -> None:
-    pill = make_therapy(
-        alice,
-        prescribed_dose="15",
-        medicine=weekly_pill,
-        regimen=weekly_pill.regimens.get(),
-        weekdays=[WEDNESDAY],
-        usual_dose_time=datetime.time(9),
-    )
-    entry = log_dose(pill, new_york(2026, 11, 18, 9, 5))
+    entry = log_dose(alice_pill, new_york(2026, 11, 18, 9, 5))
 
     form = alice_client.get(_edit_url(entry))
     assert (radios(form, "site"), select(form, ".body-map")) == ([], [])
@@ -532,7 +520,7 @@ def test_una_gets_404_for_mias_entries_once_her_access_ended(
     method: str,
 ) -> None:
     before = _snapshot(mias_dose)
-    CareRelationship.objects.filter(account=una, patient=mia).update(ended_at=timezone.now())
+    end_access(una, mia)
 
     assert _try(una_client, url(mias_dose), method, sites[Area.RIGHT_THIGH]) == 404
     assert _snapshot(mias_dose) == before

@@ -3,22 +3,19 @@
 from __future__ import annotations
 
 import csv
-import datetime
 import io
 
 import pytest
 from django.http.response import HttpResponseBase
 from django.test import Client
-from django.utils import timezone
 
-from monographs.models import InjectionSite, Medicine
+from monographs.models import InjectionSite
 from portal.models import User
-from tests.world import BulkDoses, LogDose, MakeTherapy, new_york
-from tracking.models import CareRelationship, Patient, Therapy
+from tests.world import BulkDoses, LogDose, end_access, new_york
+from tracking.models import Patient, Therapy
 
 URL = "/doses/export.csv"
 Area = InjectionSite.BodyArea
-WEDNESDAY = 2
 HEADER = [
     "date",
     "scheduled time",
@@ -125,21 +122,11 @@ def test_export_names_each_slot_medicine_and_who_logged_it(
 
 def test_export_of_a_weekly_tablet_and_an_extra_dose(
     alice_client: Client,
-    alice: User,
     alice_therapy: Therapy,
-    make_therapy: MakeTherapy,
-    weekly_pill: Medicine,
+    alice_pill: Therapy,
     log_dose: LogDose,
 ) -> None:
-    pill = make_therapy(
-        alice,
-        prescribed_dose="15",
-        medicine=weekly_pill,
-        regimen=weekly_pill.regimens.get(),
-        weekdays=[WEDNESDAY],
-        usual_dose_time=datetime.time(9),
-    )
-    log_dose(pill, new_york(2026, 11, 11, 9, 20))
+    log_dose(alice_pill, new_york(2026, 11, 11, 9, 20))
     # An extra dose, filling no slot of the schedule: the form's "extra dose".
     extra = log_dose(alice_therapy, new_york(2026, 11, 12, 14), dose_mg="50")
     extra.slot_time = None
@@ -280,7 +267,7 @@ def test_a_caregiver_whose_access_ended_gets_404_for_the_childs_export(
 ) -> None:
     log_dose(mia_therapy, new_york(2026, 11, 17, 8), note="mia's")
     assert _column(_rows(una_client.get(_export_of(mia))), "note") == ["mia's"]
-    CareRelationship.objects.filter(account=una, patient=mia).update(ended_at=timezone.now())
+    end_access(una, mia)
 
     assert una_client.get(_export_of(mia)).status_code == 404
 

@@ -6,19 +6,17 @@ import datetime
 
 import pytest
 from django.test import Client
-from django.utils import timezone
 from pytest_django import DjangoAssertNumQueries
 from pytest_django.asserts import assertContains
 
-from monographs.models import InjectionSite, Medicine
+from monographs.models import InjectionSite
 from portal.models import User
 from tests.pages import Markup, attr, calendar_statuses, select, select_one, words
-from tests.world import TODAY, BulkDoses, LogDose, MakeTherapy, new_york
-from tracking.models import CareRelationship, DoseLog, Patient, Therapy
+from tests.world import TODAY, BulkDoses, LogDose, MakeTherapy, end_access, new_york
+from tracking.models import DoseLog, Patient, Therapy
 
 URL = "/doses/"
 Area = InjectionSite.BodyArea
-WEDNESDAY = 2
 
 
 def _list_of(patient: Patient) -> str:
@@ -266,22 +264,12 @@ def test_a_late_evening_dose_is_taken_on_its_new_york_day_in_the_calendar(
 
 def test_a_patient_on_two_medicines_sees_which_each_entry_is(
     alice_client: Client,
-    alice: User,
     alice_therapy: Therapy,
-    make_therapy: MakeTherapy,
-    weekly_pill: Medicine,
+    alice_pill: Therapy,
     log_dose: LogDose,
 ) -> None:
-    pill = make_therapy(
-        alice,
-        prescribed_dose="15",
-        medicine=weekly_pill,
-        regimen=weekly_pill.regimens.get(),
-        weekdays=[WEDNESDAY],
-        usual_dose_time=datetime.time(9),
-    )
     log_dose(alice_therapy, new_york(2026, 11, 11, 8))
-    log_dose(pill, new_york(2026, 11, 11, 9, 10))
+    log_dose(alice_pill, new_york(2026, 11, 11, 9, 10))
     log_dose(alice_therapy, new_york(2026, 11, 12, 8))
 
     response = alice_client.get(URL)
@@ -380,7 +368,7 @@ def test_a_caregiver_whose_access_ended_gets_404_for_the_childs_history(
     una_client: Client, una: User, mia: Patient, mia_therapy: Therapy
 ) -> None:
     assert una_client.get(_list_of(mia)).status_code == 200
-    CareRelationship.objects.filter(account=una, patient=mia).update(ended_at=timezone.now())
+    end_access(una, mia)
 
     assert una_client.get(_list_of(mia)).status_code == 404
     assert una_client.get(URL)["Location"] == "/setup/"

@@ -10,7 +10,6 @@ import pytest
 import time_machine
 from django.db.models import Sum
 from django.test import Client
-from django.utils import timezone
 from pytest_django import DjangoAssertNumQueries
 from pytest_django.asserts import assertContains
 
@@ -33,12 +32,11 @@ from tests.pages import (
     select_one,
     words,
 )
-from tests.world import NOMID, BulkDoses, LogDose, MakeTherapy, new_york
-from tracking.models import CareRelationship, DoseLog, Patient, Therapy, Weight
+from tests.world import NOMID, BulkDoses, LogDose, MakeTherapy, end_access, new_york
+from tracking.models import DoseLog, Patient, Therapy, Weight
 
 URL = "/doses/new/"
 Area = InjectionSite.BodyArea
-WEDNESDAY = 2
 NO_DOSE = "Enter the dose taken, in mg."
 NO_SITE = "Choose where the injection was given."
 
@@ -78,19 +76,6 @@ def _slot_choices(page: Markup) -> list[tuple[str, str, bool]]:
 @pytest.fixture
 def thigh(sites: dict[str, InjectionSite]) -> InjectionSite:
     return sites[Area.LEFT_THIGH]
-
-
-@pytest.fixture
-def pill(alice: User, make_therapy: MakeTherapy, weekly_pill: Medicine) -> Therapy:
-    """Alice's weekly tablet, 15 mg on Wednesdays at 09:00, beside her daily anakinra."""
-    return make_therapy(
-        alice,
-        prescribed_dose="15",
-        medicine=weekly_pill,
-        regimen=weekly_pill.regimens.get(),
-        weekdays=[WEDNESDAY],
-        usual_dose_time=datetime.time(9),
-    )
 
 
 @pytest.fixture
@@ -379,7 +364,7 @@ def test_a_therapy_of_another_child_is_404_on_this_childs_form(
 
 
 def test_with_two_medicines_the_form_asks_which_one_first(
-    alice_client: Client, alice_patient: Patient, alice_therapy: Therapy, pill: Therapy
+    alice_client: Client, alice_patient: Patient, alice_therapy: Therapy, alice_pill: Therapy
 ) -> None:
     response = alice_client.get(URL)
 
@@ -391,7 +376,7 @@ def test_with_two_medicines_the_form_asks_which_one_first(
     ]
     assert [attr(link, "href") for link in choices] == [
         f"{_new(alice_patient)}?therapy={alice_therapy.uuid}",
-        f"{_new(alice_patient)}?therapy={pill.uuid}",
+        f"{_new(alice_patient)}?therapy={alice_pill.uuid}",
     ]
     # A post that names no medicine asks the same question and saves nothing.
     assert "Which medicine?" in words(alice_client.post(URL, _data(None)))
@@ -399,9 +384,9 @@ def test_with_two_medicines_the_form_asks_which_one_first(
 
 
 def test_the_weekly_tablet_is_logged_without_any_site(
-    alice_client: Client, alice: User, alice_therapy: Therapy, pill: Therapy
+    alice_client: Client, alice: User, alice_therapy: Therapy, alice_pill: Therapy
 ) -> None:
-    form = alice_client.get(URL, {"therapy": str(pill.uuid)})
+    form = alice_client.get(URL, {"therapy": str(alice_pill.uuid)})
 
     assert "Weeklyzumab for Alice." in words(form)
     # Nothing about injecting: no site to choose, no body map, no helper box.
@@ -420,7 +405,7 @@ def test_the_weekly_tablet_is_logged_without_any_site(
     assert response.status_code == 302
     dose = DoseLog.objects.get()
     assert (dose.therapy, dose.dose_mg, dose.site, dose.slot_time) == (
-        pill,
+        alice_pill,
         Decimal("15"),
         None,
         datetime.time(9),
@@ -429,7 +414,7 @@ def test_the_weekly_tablet_is_logged_without_any_site(
 
 
 def test_the_anakinra_beside_the_tablet_still_needs_its_site(
-    alice_client: Client, alice_therapy: Therapy, pill: Therapy
+    alice_client: Client, alice_therapy: Therapy, alice_pill: Therapy
 ) -> None:
     response = alice_client.post(URL, _data(None, therapy=str(alice_therapy.uuid)))
 
@@ -438,10 +423,10 @@ def test_the_anakinra_beside_the_tablet_still_needs_its_site(
 
 
 def test_a_slot_of_the_other_medicine_is_refused(
-    alice_client: Client, alice_therapy: Therapy, pill: Therapy, thigh: InjectionSite
+    alice_client: Client, alice_therapy: Therapy, alice_pill: Therapy, thigh: InjectionSite
 ) -> None:
     response = alice_client.post(
-        URL, _data(None, therapy=str(pill.uuid), dose_mg="15", slot="2026-11-18T08:00")
+        URL, _data(None, therapy=str(alice_pill.uuid), dose_mg="15", slot="2026-11-18T08:00")
     )
 
     assert response.status_code == 200
@@ -844,7 +829,7 @@ def test_another_familys_account_gets_404_for_the_childs_form(
 def test_a_caregiver_whose_access_ended_gets_404_for_the_childs_form(
     una_client: Client, una: User, mia: Patient, mia_therapy: Therapy, thigh: InjectionSite
 ) -> None:
-    CareRelationship.objects.filter(account=una, patient=mia).update(ended_at=timezone.now())
+    end_access(una, mia)
 
     assert una_client.get(_new(mia)).status_code == 404
     assert una_client.post(_new(mia), _data(thigh, dose_mg="16")).status_code == 404

@@ -13,7 +13,7 @@ from django.db.models import Sum
 from django.test import Client
 from django.utils import timezone
 
-from monographs.models import InjectionSite, Medicine
+from monographs.models import InjectionSite
 from portal.models import User
 from tests.pages import (
     SECOND_DOSE,
@@ -27,13 +27,12 @@ from tests.pages import (
     top_elements,
     words,
 )
-from tests.world import NOMID, LogDose, MakeTherapy, new_york
-from tracking.models import CareRelationship, DoseLog, Patient, Therapy, Weight
+from tests.world import NOMID, LogDose, MakeTherapy, end_access, new_york
+from tracking.models import DoseLog, Patient, Therapy, Weight
 
 URL = "/doses/quick/"
 Area = InjectionSite.BodyArea
 HTMX = {"HX-Request": "true"}
-WEDNESDAY = 2
 
 
 def _tap(therapy: Therapy, slot: str = "2026-11-18T08:00", **changes: str) -> dict[str, str]:
@@ -61,19 +60,6 @@ def _cards(response: Markup) -> tuple[Tag, Tag]:
 
 def _card(response: Markup) -> Tag:
     return _cards(response)[0]
-
-
-@pytest.fixture
-def pill(alice: User, make_therapy: MakeTherapy, weekly_pill: Medicine) -> Therapy:
-    """Alice's weekly tablet, 15 mg on Wednesdays at 09:00, beside her daily anakinra."""
-    return make_therapy(
-        alice,
-        prescribed_dose="15",
-        medicine=weekly_pill,
-        regimen=weekly_pill.regimens.get(),
-        weekdays=[WEDNESDAY],
-        usual_dose_time=datetime.time(9),
-    )
 
 
 def test_htmx_one_tap_brings_the_14_day_strip_up_to_date(
@@ -196,11 +182,10 @@ def test_one_tap_logs_a_missed_slot_of_yesterday_for_yesterday(
 def test_una_logs_mias_dose_from_her_own_sign_in_and_it_says_so(
     una_client: Client,
     una: User,
-    sam: User,
+    sam_client: Client,
     mia: Patient,
     mia_therapy: Therapy,
     leo_therapy: Therapy,
-    client: Client,
 ) -> None:
     response = una_client.post(_quick(mia), _tap(mia_therapy), headers=HTMX)
 
@@ -208,8 +193,7 @@ def test_una_logs_mias_dose_from_her_own_sign_in_and_it_says_so(
     dose = DoseLog.objects.get()
     assert (dose.patient, dose.therapy, dose.entered_by) == (mia, mia_therapy, una)
     assert dose.dose_mg == Decimal("16")  # 1 mg/kg at 16 kg
-    client.force_login(sam)
-    assert "logged by Una." in words(client.get(f"/p/{mia.uuid}/"))
+    assert "logged by Una." in words(sam_client.get(f"/p/{mia.uuid}/"))
 
 
 def test_sam_logs_each_childs_dose_on_that_childs_page(
@@ -263,14 +247,14 @@ def test_the_second_caregiver_tapping_a_filled_slot_is_asked_and_nothing_is_save
 
 
 def test_one_tap_logs_the_weekly_tablet_without_any_site(
-    alice_client: Client, alice: User, alice_therapy: Therapy, pill: Therapy
+    alice_client: Client, alice: User, alice_therapy: Therapy, alice_pill: Therapy
 ) -> None:
-    response = alice_client.post(URL, _tap(pill, "2026-11-18T09:00"), headers=HTMX)
+    response = alice_client.post(URL, _tap(alice_pill, "2026-11-18T09:00"), headers=HTMX)
 
     assert "The dose is logged. Thank you." in words(_card(response))
     dose = DoseLog.objects.get()
     assert (dose.therapy, dose.dose_mg, dose.site, dose.slot_time) == (
-        pill,
+        alice_pill,
         Decimal("15"),
         None,
         datetime.time(9),
@@ -282,11 +266,11 @@ def test_one_tap_logs_the_weekly_tablet_without_any_site(
 
 
 def test_a_slot_not_on_the_schedule_logs_nothing(
-    alice_client: Client, alice_therapy: Therapy, pill: Therapy
+    alice_client: Client, alice_therapy: Therapy, alice_pill: Therapy
 ) -> None:
     # The tablet is taken on Wednesdays, and 8:00 AM is the anakinra's time, not its own.
     for slot in ("2026-11-17T09:00", "2026-11-18T08:00", "2026-11-11T09:00", "nonsense"):
-        response = alice_client.post(URL, _tap(pill, slot), headers=HTMX)
+        response = alice_client.post(URL, _tap(alice_pill, slot), headers=HTMX)
 
         [alert] = select(_card(response), '[role="alert"]')
         assert "That dose is no longer on the list. Reload the page and try again." in words(alert)
@@ -486,7 +470,7 @@ def test_another_familys_account_may_not_log_for_the_child(
 def test_a_caregiver_whose_access_ended_may_not_log(
     una_client: Client, una: User, mia: Patient, mia_therapy: Therapy
 ) -> None:
-    CareRelationship.objects.filter(account=una, patient=mia).update(ended_at=timezone.now())
+    end_access(una, mia)
 
     assert una_client.post(_quick(mia), _tap(mia_therapy), headers=HTMX).status_code == 404
     assert DoseLog.objects.count() == 0

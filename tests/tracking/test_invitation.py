@@ -402,10 +402,9 @@ def test_a_forged_link_shows_an_anonymous_visitor_the_same_page(
 
 
 def test_from_the_guardians_invitation_to_the_new_caregivers_first_dose(
-    sam: User, mia: Patient, mia_therapy: Therapy
+    sam_client: Client, client: Client, mia: Patient, mia_therapy: Therapy
 ) -> None:
-    sams, grans = Client(), Client()
-    sams.force_login(sam)
+    sams, grans = sam_client, client
     sams.post(f"/p/{mia.uuid}/caregivers/", {"email": "gran@example.com", "role": "caregiver"})
     [email] = mail.outbox
     [link] = re.findall(r"https?://\S+", str(email.body))

@@ -19,9 +19,8 @@ from pytest_django import DjangoAssertNumQueries
 from monographs.models import LabRule, Medicine
 from portal.models import User
 from tests.pages import medicine_names_in
-from tests.world import BOB_STARTED, DIRA, NOMID, RA, MakeTherapy, new_result
-from tracking.models import CareRelationship, Patient, PatientPreferences, Therapy
-from tracking.services import end_care
+from tests.world import BOB_STARTED, DIRA, NOMID, RA, MakeTherapy, end_access, new_result
+from tracking.models import Patient, PatientPreferences, Therapy
 
 if TYPE_CHECKING:
     from django.test.client import _MonkeyPatchedWSGIResponse as TestResponse
@@ -125,7 +124,7 @@ def test_a_caregiver_whose_access_ended_gets_none_of_the_patients_tests(
 ) -> None:
     url = _feed_url(una)
     assert len(_events(client.get(url))) == 7
-    end_care(CareRelationship.objects.get(patient=mia, account=una))
+    end_access(una, mia)
 
     response = client.get(url)
 

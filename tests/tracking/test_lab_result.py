@@ -16,9 +16,8 @@ from django.test import Client
 from monographs.models import LabRule
 from portal.models import User
 from tests.pages import is_login_redirect, words
-from tests.world import NOW, MakeTherapy, new_result, own_patient
-from tracking.models import CareRelationship, LabResult, Patient, Therapy
-from tracking.services import end_care
+from tests.world import NOW, MakeTherapy, end_access, new_result, own_patient
+from tracking.models import LabResult, Patient, Therapy
 
 pytestmark = pytest.mark.usefixtures("alice_therapy")
 TAKEN_ON = datetime.date(2026, 11, 9)
@@ -156,7 +155,7 @@ def test_a_caregiver_whose_access_ended_gets_404(
 ) -> None:
     result = new_result(mia, anc_rule, month=1, value=850, taken_on=TAKEN_ON)
     assert una_client.get(_patient_url(mia, result)).status_code == 200
-    end_care(CareRelationship.objects.get(patient=mia, account=una))
+    end_access(una, mia)
 
     assert una_client.get(_patient_url(mia, result)).status_code == 404
     # At the short address too: she acts for no one now, so it is nobody's she may see.
@@ -165,7 +164,7 @@ def test_a_caregiver_whose_access_ended_gets_404(
 
 @pytest.mark.usefixtures("mia_therapy", "leo_therapy")
 def test_another_patients_result_is_404_under_this_patients_address(
-    sam_client: Client, una: User, mia: Patient, leo: Patient, anc_rule: LabRule
+    sam_client: Client, una_client: Client, mia: Patient, leo: Patient, anc_rule: LabRule
 ) -> None:
     # Sam acts for both children, but a page about Mia never shows Leo's result.
     leos = new_result(leo, anc_rule, month=1, value=850, taken_on=TAKEN_ON)
@@ -173,8 +172,6 @@ def test_another_patients_result_is_404_under_this_patients_address(
     assert sam_client.get(_patient_url(mia, leos)).status_code == 404
     assert sam_client.get(_patient_url(leo, leos)).status_code == 200
     # Una does not act for Leo at all.
-    una_client = Client()
-    una_client.force_login(una)
     assert una_client.get(_patient_url(leo, leos)).status_code == 404
     assert una_client.get(_patient_url(mia, leos)).status_code == 404
     assert una_client.get(_url(leos)).status_code == 404

@@ -29,9 +29,8 @@ from tests.pages import (
     select_one,
     words,
 )
-from tests.world import DIRA, RA, TODAY, MakeTherapy, new_result, own_patient
-from tracking.models import CareRelationship, LabResult, Patient, Therapy
-from tracking.services import end_care
+from tests.world import DIRA, RA, TODAY, MakeTherapy, end_access, new_result, own_patient
+from tracking.models import LabResult, Patient, Therapy
 
 if TYPE_CHECKING:
     from django.test.client import _MonkeyPatchedWSGIResponse as TestResponse
@@ -629,7 +628,7 @@ def test_a_caregiver_whose_access_ended_gets_404_and_saves_nothing(
     anc_rule: LabRule,
     method: str,
 ) -> None:
-    end_care(CareRelationship.objects.get(patient=mia, account=una))
+    end_access(una, mia)
 
     if method == "get":
         response = una_client.get(_labs_of(mia))

@@ -19,6 +19,7 @@ from tests.world import (
     NOW,
     RA,
     TODAY,
+    WEDNESDAY,
     LogDose,
     MakeTherapy,
     new_york,
@@ -45,7 +46,6 @@ Area = InjectionSite.BodyArea
 SELF_SITES = [Area.LEFT_THIGH, Area.RIGHT_THIGH, Area.LEFT_ABDOMEN, Area.RIGHT_ABDOMEN]
 HELPER_SITES = [Area.LEFT_ARM, Area.RIGHT_ARM, Area.LEFT_BUTTOCK, Area.RIGHT_BUTTOCK]
 MORNING, EVENING = datetime.time(8), datetime.time(20)
-WEDNESDAY = 2
 
 
 def _days(back: int) -> datetime.date:
@@ -80,19 +80,6 @@ def _entry(
 
 def _statuses(slots: list[Slot]) -> list[tuple[int, str, SlotStatus]]:
     return [(slot.day.day, f"{slot.time:%H:%M}", slot.status) for slot in slots]
-
-
-@pytest.fixture
-def pill(alice: User, make_therapy: MakeTherapy, weekly_pill: Medicine) -> Therapy:
-    """Alice's weekly tablet, 15 mg on Wednesdays at 09:00, beside her daily anakinra."""
-    return make_therapy(
-        alice,
-        prescribed_dose="15",
-        medicine=weekly_pill,
-        regimen=weekly_pill.regimens.get(),
-        weekdays=[WEDNESDAY],
-        usual_dose_time=datetime.time(9),
-    )
 
 
 # --- suggest_site --------------------------------------------------------------------
@@ -196,10 +183,10 @@ def test_last_use_by_site_counts_only_the_patients_taken_doses(
     assert alice_therapy.suggest_site(last_used) == sites[Area.LEFT_ABDOMEN]
 
 
-def test_a_medicine_without_injection_sites_suggests_none(pill: Therapy) -> None:
-    assert pill.is_injected is False
-    assert pill.usable_sites() == []
-    assert pill.suggest_site({}) is None
+def test_a_medicine_without_injection_sites_suggests_none(alice_pill: Therapy) -> None:
+    assert alice_pill.is_injected is False
+    assert alice_pill.usable_sites() == []
+    assert alice_pill.suggest_site({}) is None
 
 
 # --- schedules: which days and times make slots ---------------------------------------
@@ -233,14 +220,14 @@ def test_once_daily_schedule_has_a_dose_every_day_from_the_start(
     assert alice_therapy.schedule_text == "8:00 AM, every day"
 
 
-def test_weekday_schedule_has_a_dose_only_on_its_day_of_the_week(pill: Therapy) -> None:
+def test_weekday_schedule_has_a_dose_only_on_its_day_of_the_week(alice_pill: Therapy) -> None:
     fortnight = [_days(back) for back in range(13, -1, -1)]
 
-    assert [day for day in fortnight if pill.is_dose_day(day)] == [_days(7), TODAY]
-    assert {day.weekday() for day in fortnight if pill.is_dose_day(day)} == {WEDNESDAY}
-    assert pill.slot_times_on(_days(1)) == []
-    assert pill.slot_times_on(TODAY) == [datetime.time(9)]
-    assert pill.schedule_text == "9:00 AM on Wednesdays"
+    assert [day for day in fortnight if alice_pill.is_dose_day(day)] == [_days(7), TODAY]
+    assert {day.weekday() for day in fortnight if alice_pill.is_dose_day(day)} == {WEDNESDAY}
+    assert alice_pill.slot_times_on(_days(1)) == []
+    assert alice_pill.slot_times_on(TODAY) == [datetime.time(9)]
+    assert alice_pill.schedule_text == "9:00 AM on Wednesdays"
 
 
 def test_a_twice_daily_schedule_makes_two_slots_a_day_earliest_first(
@@ -484,13 +471,15 @@ def test_a_dose_on_a_day_with_no_slot_still_shows_as_taken(
     assert [day.status for day in days] == [DayStatus.MISSED, DayStatus.TAKEN]
 
 
-def test_two_therapies_count_together_on_a_day(alice_therapy: Therapy, pill: Therapy) -> None:
+def test_two_therapies_count_together_on_a_day(
+    alice_therapy: Therapy, alice_pill: Therapy
+) -> None:
     # Last Wednesday alice had two doses due: her anakinra at 08:00, the tablet at 09:00.
     wednesday = _days(7)
     anakinra = _entry(alice_therapy, wednesday, MORNING)
 
-    [day] = days_between([alice_therapy, pill], wednesday, wednesday, [anakinra], NOW)
-    [thursday] = days_between([alice_therapy, pill], _days(6), _days(6), [], NOW)
+    [day] = days_between([alice_therapy, alice_pill], wednesday, wednesday, [anakinra], NOW)
+    [thursday] = days_between([alice_therapy, alice_pill], _days(6), _days(6), [], NOW)
 
     assert (day.status, day.count_text) == (DayStatus.PART, "1 of 2")
     assert (thursday.status, thursday.due) == (DayStatus.MISSED, 1)

@@ -68,13 +68,6 @@ def _listed(client: Client, url: str, **params: str) -> list[int]:
     return [row.pk for row in response.context["cl"].result_list]
 
 
-def _signed_in(user: User) -> Client:
-    """A second browser: carol_client and alice_client share one test client."""
-    client = Client()
-    client.force_login(user)
-    return client
-
-
 def _mark_reviewed(client: Client, url: str, *rows: SideEffectReport | LabResult) -> None:
     response = client.post(
         url,
@@ -163,7 +156,7 @@ def test_the_queue_shows_what_was_reported(
 def test_mark_reviewed_records_who_and_when_and_the_patient_sees_it(
     carol_client: Client,
     carol: User,
-    alice: User,
+    alice_client: Client,
     reports: dict[str, SideEffectReport],
 ) -> None:
     chosen = [reports["emergency_new"], reports["call"]]
@@ -179,10 +172,9 @@ def test_mark_reviewed_records_who_and_when_and_the_patient_sees_it(
     assert untouched.reviewed_at is None
     assert sorted(_listed(carol_client, REPORTS, review="waiting")) == [untouched.pk]
     # The patient's own pages now say so.
-    patient = _signed_in(alice)
-    page = words(patient.get(f"/side-effects/{chosen[0].uuid}/"))
+    page = words(alice_client.get(f"/side-effects/{chosen[0].uuid}/"))
     assert "Reviewed by your care team on 18 November 2026" in page
-    assert "Reviewed by your care team" in words(patient.get("/side-effects/"))
+    assert "Reviewed by your care team" in words(alice_client.get("/side-effects/"))
 
 
 def test_mark_reviewed_keeps_an_earlier_review(
@@ -219,6 +211,7 @@ def test_flagged_results_come_first_oldest_first_and_can_be_marked_reviewed(
     carol_client: Client,
     carol: User,
     alice: User,
+    alice_client: Client,
     anc_rule: LabRule,
 ) -> None:
     rule = anc_rule
@@ -239,7 +232,7 @@ def test_flagged_results_come_first_oldest_first_and_can_be_marked_reviewed(
     assert (old_low.reviewed_by, old_low.reviewed_at) == (carol, NOW)
     assert _listed(carol_client, RESULTS, review="waiting") == [recent_low.pk]
     assert _listed(carol_client, RESULTS, review="reviewed") == [old_low.pk]
-    page = words(_signed_in(alice).get(f"/labs/results/{old_low.uuid}/"))
+    page = words(alice_client.get(f"/labs/results/{old_low.uuid}/"))
     assert "Reviewed by your care team on 18 November 2026" in page
     assert "Sent to your care team for review." not in page
 

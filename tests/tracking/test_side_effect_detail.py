@@ -10,22 +10,21 @@ import uuid
 
 import pytest
 from django.test import Client
-from django.utils import timezone
 
 from monographs.models import Medicine
 from portal.models import User
 from tests.pages import is_login_redirect, select, select_one, words
 from tests.world import (
     NOW,
-    PASSWORD,
     LogDose,
     Urgency,
+    ended_caregiver,
     new_report,
     new_york,
     own_patient,
     prompt_effects,
 )
-from tracking.models import CareRelationship, Patient, SideEffectReport, Therapy
+from tracking.models import Patient, SideEffectReport, Therapy
 
 pytestmark = pytest.mark.usefixtures("alice_therapy")
 
@@ -37,18 +36,6 @@ def _url(report: SideEffectReport) -> str:
 
 def _short(report: SideEffectReport) -> str:
     return f"/side-effects/{report.uuid}/"
-
-
-def _ended_caregiver(patient: Patient) -> User:
-    """Someone who helped this patient until their access was ended."""
-    account = User.objects.create_user("eve@example.com", PASSWORD, display_name="Eve")
-    CareRelationship.objects.create(
-        patient=patient,
-        account=account,
-        role=CareRelationship.Role.CAREGIVER,
-        ended_at=timezone.now(),
-    )
-    return account
 
 
 def test_shows_what_was_reported_with_severity_and_start(
@@ -142,7 +129,7 @@ def test_a_caregiver_whose_access_ended_gets_404(
     client: Client, alice: User, address: str
 ) -> None:
     report = new_report(alice, other="Alice's private note")
-    client.force_login(_ended_caregiver(report.patient))
+    client.force_login(ended_caregiver(report.patient))
 
     response = client.get(_url(report) if address == "named" else _short(report))
 

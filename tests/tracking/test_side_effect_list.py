@@ -7,7 +7,6 @@ import datetime
 import pytest
 import time_machine
 from django.test import Client
-from django.utils import timezone
 from pytest_django import DjangoAssertNumQueries
 
 from monographs.models import Medicine
@@ -15,14 +14,14 @@ from portal.models import User
 from tests.pages import attr, is_login_redirect, select, select_one, words
 from tests.world import (
     NOW,
-    PASSWORD,
     MakeTherapy,
     Urgency,
+    ended_caregiver,
     new_report,
     own_patient,
     prompt_effects,
 )
-from tracking.models import CareRelationship, Patient, SideEffectReport
+from tracking.models import Patient, SideEffectReport
 
 URL = "/side-effects/"
 pytestmark = pytest.mark.usefixtures("alice_therapy")
@@ -32,18 +31,6 @@ def _entries(client: Client, url: str = URL, **params: str) -> list[str]:
     response = client.get(url, params)
     assert response.status_code == 200
     return [words(entry) for entry in select(response, ".entry")]
-
-
-def _ended_caregiver(patient: Patient) -> User:
-    """Someone who helped this patient until their access was ended."""
-    account = User.objects.create_user("eve@example.com", PASSWORD, display_name="Eve")
-    CareRelationship.objects.create(
-        patient=patient,
-        account=account,
-        role=CareRelationship.Role.CAREGIVER,
-        ended_at=timezone.now(),
-    )
-    return account
 
 
 def test_lists_reports_newest_first_with_what_was_reported(
@@ -226,7 +213,7 @@ def test_bob_gets_404_at_alices_address(bob_client: Client, alice: User) -> None
 def test_a_caregiver_whose_access_ended_gets_404(client: Client, alice: User) -> None:
     alices = own_patient(alice)
     new_report(alice, other="Alice's private note")
-    client.force_login(_ended_caregiver(alices))
+    client.force_login(ended_caregiver(alices))
 
     response = client.get(f"/p/{alices.uuid}/side-effects/")
 

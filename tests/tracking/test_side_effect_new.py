@@ -14,7 +14,6 @@ import pytest
 import time_machine
 from bs4 import Tag
 from django.test import Client
-from django.utils import timezone
 
 from monographs.models import Medicine, SideEffect
 from portal.models import User
@@ -22,16 +21,16 @@ from tests.conftest import patient_of
 from tests.pages import attr, is_login_redirect, select, select_one, top_elements, words
 from tests.world import (
     NOW,
-    PASSWORD,
     TODAY,
     LogDose,
     MakeTherapy,
     Urgency,
+    ended_caregiver,
     new_york,
     own_patient,
     prompt_effects,
 )
-from tracking.models import CareRelationship, DoseLog, Patient, SideEffectReport, Therapy
+from tracking.models import DoseLog, Patient, SideEffectReport, Therapy
 
 if TYPE_CHECKING:
     from django.test.client import _MonkeyPatchedWSGIResponse as TestResponse
@@ -92,18 +91,6 @@ def _pill_therapy(make_therapy: MakeTherapy, weekly_pill: Medicine, patient: Pat
 def _asked(response: TestResponse) -> list[str]:
     """The names of the side effects the prompt on the page asks about."""
     return [words(label) for label in select(response, "#side-effect-prompt .check label")]
-
-
-def _ended_caregiver(patient: Patient) -> User:
-    """Someone who helped this patient until their access was ended."""
-    account = User.objects.create_user("eve@example.com", PASSWORD, display_name="Eve")
-    CareRelationship.objects.create(
-        patient=patient,
-        account=account,
-        role=CareRelationship.Role.CAREGIVER,
-        ended_at=timezone.now(),
-    )
-    return account
 
 
 def _first_before(container: Tag, first: str, then: str) -> bool:
@@ -709,7 +696,7 @@ def test_bob_gets_404_at_alices_address(
 def test_a_caregiver_whose_access_ended_gets_404(
     client: Client, alice_patient: Patient, method: str
 ) -> None:
-    client.force_login(_ended_caregiver(alice_patient))
+    client.force_login(ended_caregiver(alice_patient))
 
     response = getattr(client, method)(
         f"/p/{alice_patient.uuid}/side-effects/new/", {"none": "1"} if method == "post" else {}

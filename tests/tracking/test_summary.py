@@ -23,20 +23,19 @@ from portal.models import User
 from tests.pages import is_login_redirect, section_words, select, select_one, words
 from tests.world import (
     NOW,
-    RA,
     TODAY,
     BulkDoses,
     LogDose,
     MakeTherapy,
     Urgency,
+    end_access,
     local_time,
     new_report,
     new_result,
     own_patient,
     prompt_effects,
 )
-from tracking.models import CareRelationship, DoseLog, Patient, Therapy, Weight
-from tracking.services import end_care
+from tracking.models import DoseLog, Patient, Therapy, Weight
 
 if TYPE_CHECKING:
     from django.test.client import _MonkeyPatchedWSGIResponse as TestResponse
@@ -178,21 +177,11 @@ def test_names_the_child_with_birth_date_and_current_weight(
 def test_names_each_therapy_and_whose_dose_was_missed(
     alice_client: Client,
     alice_therapy: Therapy,
-    make_therapy: MakeTherapy,
+    alice_pill: Therapy,
     make_bulk_doses: BulkDoses,
-    weekly_pill: Medicine,
 ) -> None:
     # Anakinra every day, all logged; the weekly tablet on Wednesdays, never logged.
     make_bulk_doses(alice_therapy, 40)
-    make_therapy(
-        alice_therapy.patient,
-        RA,
-        "15",
-        medicine=weekly_pill,
-        regimen=weekly_pill.regimens.get(),
-        usual_dose_time=datetime.time(9),
-        weekdays=[TODAY.weekday()],
-    )
 
     response = alice_client.get(URL)
 
@@ -417,7 +406,7 @@ def test_a_caregiver_whose_access_ended_gets_404(
     una_client: Client, una: User, mia: Patient, mia_therapy: Therapy
 ) -> None:
     assert una_client.get(_summary_of(mia)).status_code == 200
-    end_care(CareRelationship.objects.get(patient=mia, account=una))
+    end_access(una, mia)
 
     assert una_client.get(_summary_of(mia)).status_code == 404
 

@@ -20,11 +20,13 @@ from pytest_django.asserts import assertContains
 from monographs.models import DoseDays, DosingRegimen, Medicine
 from portal.models import User
 from tests.pages import (
-    Markup,
+    FormData,
+    assert_kept,
     attr,
     field_errors,
     form_data,
     is_login_redirect,
+    patient_url,
     section_words,
     select,
     select_one,
@@ -42,7 +44,6 @@ from tests.world import (
     new_york,
 )
 from tracking.models import CareRelationship, Patient, Therapy, Weight
-from tracking.services import end_care
 
 SETUP = "/setup/"
 LIST = "/therapies/"
@@ -51,24 +52,9 @@ WEIGHT = "/weight/"
 YESTERDAY = TODAY - datetime.timedelta(days=1)
 pytestmark = pytest.mark.usefixtures("clock")
 
-FormData = dict[str, str | list[str]]
-
-
-def at(patient: Patient, path: str) -> str:
-    """A patient page's address naming the patient: /p/<uuid>/therapies/."""
-    return f"/p/{patient.uuid}{path}"
-
 
 def edit_path(therapy: Therapy) -> str:
     return f"/therapies/{therapy.uuid}/"
-
-
-def _kept(response: Markup, form_id: str, data: FormData) -> None:
-    """The re-rendered form would send back exactly what was posted."""
-    shown = form_data(response, form_id)
-    shown.pop("csrfmiddlewaretoken")
-    posted = {name: value if isinstance(value, list) else [value] for name, value in data.items()}
-    assert shown == {name: values for name, values in posted.items() if values}
 
 
 def _setup_data(regimen: DosingRegimen, /, **changes: str | list[str]) -> FormData:
@@ -120,13 +106,6 @@ def _rows() -> tuple[int, int, int, int]:
 def weekly_regimen(weekly_pill: Medicine) -> DosingRegimen:
     """weeklyzumab's one regimen: 15 mg once a week."""
     return weekly_pill.regimens.get()
-
-
-@pytest.fixture
-def una_ended(mia: Patient, una: User) -> User:
-    """Una helped with Mia; Sam has ended her access, so she acts for no one."""
-    end_care(CareRelationship.objects.get(patient=mia, account=una))
-    return una
 
 
 @pytest.fixture
@@ -193,7 +172,7 @@ def test_a_caregiver_whose_access_ended_is_asked_to_set_up_and_sees_nothing_of_t
     client.force_login(una_ended)
 
     assert client.get("/")["Location"] == SETUP
-    assert client.get(at(mia, "/")).status_code == 404
+    assert client.get(patient_url(mia, "/")).status_code == 404
     page = words(client.get(SETUP))
     assert "Set up the portal" in page
     assert "Mia" not in page
@@ -287,7 +266,7 @@ def test_setup_without_a_time_zone_asks_for_one_and_saves_nothing(
 
     assert response.status_code == 200
     assert field_errors(response, "time_zone") == ["This field is required."]
-    _kept(response, "setup-form", data)
+    assert_kept(response, "setup-form", data)
     assert _rows() == (0, 0, 0, 0)
 
 
@@ -301,7 +280,7 @@ def test_setting_up_myself_makes_my_patient_record_and_my_therapy(
 
     patient = Patient.objects.get()
     assert response.status_code == 302
-    assert response["Location"] == at(patient, "/")
+    assert response["Location"] == patient_url(patient, "/")
     assert (patient.name, patient.date_of_birth, patient.time_zone) == (
         "Alice",
         datetime.date(1984, 3, 7),
@@ -354,7 +333,7 @@ def test_setting_up_my_child_makes_a_patient_i_am_guardian_of_with_a_weight(
     response = client.post(SETUP, data)
 
     ava = Patient.objects.get()
-    assert response["Location"] == at(ava, "/")
+    assert response["Location"] == patient_url(ava, "/")
     assert (ava.name, ava.date_of_birth, ava.time_zone) == (
         "Ava",
         datetime.date(2021, 6, 1),
@@ -397,7 +376,7 @@ def test_a_parent_adds_a_second_child(
     )
 
     ava = Patient.objects.get(name="Ava")
-    assert response["Location"] == at(ava, "/")
+    assert response["Location"] == patient_url(ava, "/")
     assert sorted(Patient.objects.for_account(sam).values_list("name", flat=True)) == [
         "Ava",
         "Mia",
@@ -428,7 +407,7 @@ def test_an_account_cannot_set_itself_up_twice(
     assert response.status_code == 200
     [message] = field_errors(response, "for_whom")
     assert message.startswith("You are already set up as yourself.")
-    _kept(response, "setup-form", data)
+    assert_kept(response, "setup-form", data)
     assert _rows() == before
 
 
@@ -502,7 +481,7 @@ def test_setup_refuses_a_schedule_the_regimen_does_not_allow(
 
     assert response.status_code == 200
     assert field_errors(response, field) == [message]
-    _kept(response, "setup-form", data)
+    assert_kept(response, "setup-form", data)
     assert _rows() == (0, 0, 0, 0)
 
 
@@ -629,7 +608,7 @@ def test_setup_refuses_a_bad_value_keeps_the_input_and_saves_nothing(
 
     assert response.status_code == 200
     assert field_errors(response, field) == [message]
-    _kept(response, "setup-form", data)
+    assert_kept(response, "setup-form", data)
     assert _rows() == (0, 0, 0, 0)
 
 
@@ -645,7 +624,7 @@ def test_setup_refuses_a_time_zone_not_in_the_list(
         "Select a valid choice. Mars/Olympus_Mons is not one of the available choices."
     ]
     # A zone the list does not have cannot be shown chosen: the list asks again.
-    _kept(response, "setup-form", {**data, "time_zone": ""})
+    assert_kept(response, "setup-form", {**data, "time_zone": ""})
     assert _rows() == (0, 0, 0, 0)
 
 
@@ -698,10 +677,10 @@ def test_the_list_shows_current_and_ended_therapies(
     ) in ended
     # Links name the patient, so another tab showing someone else stays as it was.
     assert {attr(link, "href") for link in select(response, "main a")} >= {
-        at(patient, edit_path(alice_therapy)),
-        at(patient, edit_path(ended_therapy)),
-        at(patient, NEW),
-        at(patient, WEIGHT),
+        patient_url(patient, edit_path(alice_therapy)),
+        patient_url(patient, edit_path(ended_therapy)),
+        patient_url(patient, NEW),
+        patient_url(patient, WEIGHT),
     }
     assert "No weight entered." in section_words(response, "weight-heading")
 
@@ -709,7 +688,7 @@ def test_the_list_shows_current_and_ended_therapies(
 def test_an_ended_therapy_stays_readable(
     alice_client: Client, alice_therapy: Therapy, ended_therapy: Therapy
 ) -> None:
-    response = alice_client.get(at(alice_therapy.patient, edit_path(ended_therapy)))
+    response = alice_client.get(patient_url(alice_therapy.patient, edit_path(ended_therapy)))
 
     assert response.status_code == 200
     page = words(response)
@@ -749,7 +728,7 @@ def test_a_therapy_that_starts_later_or_ends_today_is_current(
 def test_a_parent_sees_the_childs_medicines_and_weight(
     sam_client: Client, mia: Patient, mia_therapy: Therapy, leo_therapy: Therapy
 ) -> None:
-    response = sam_client.get(at(mia, LIST))
+    response = sam_client.get(patient_url(mia, LIST))
 
     assert response.status_code == 200
     assertContains(response, "<h1>Mia’s medicines</h1>", html=True)
@@ -760,7 +739,7 @@ def test_a_parent_sees_the_childs_medicines_and_weight(
     ) in current
     assert "DIRA" not in current  # Leo's
     assert "16.0 kg, weighed 9 October 2026." in section_words(response, "weight-heading")
-    leos = section_words(sam_client.get(at(leo_therapy.patient, LIST)), "current-heading")
+    leos = section_words(sam_client.get(patient_url(leo_therapy.patient, LIST)), "current-heading")
     assert "DIRA: 1 mg/kg (22 mg at today’s weight), 7:30 AM, every day." in leos
     assert "NOMID" not in leos
 
@@ -804,13 +783,13 @@ def test_nobody_else_sees_the_list(
     mia_therapy: Therapy,
 ) -> None:
     client.force_login(bob)
-    assert client.get(at(alice_therapy.patient, LIST)).status_code == 404
+    assert client.get(patient_url(alice_therapy.patient, LIST)).status_code == 404
     bobs = words(client.get(LIST))
     assert "Since 10 August 2026." in bobs  # his own start date
     assert "Since 9 October 2026." not in bobs  # alice's
 
     client.force_login(una_ended)
-    assert client.get(at(mia, LIST)).status_code == 404
+    assert client.get(patient_url(mia, LIST)).status_code == 404
     assert client.get(LIST)["Location"] == SETUP
 
 
@@ -833,16 +812,16 @@ def test_alice_adds_a_weekly_tablet_next_to_her_injections(
     weekly_regimen: DosingRegimen,
 ) -> None:
     patient = alice_therapy.patient
-    page = alice_client.get(at(patient, NEW))
+    page = alice_client.get(patient_url(patient, NEW))
     assertContains(page, "<h1>Add a medicine for Alice</h1>", html=True)
 
     response = alice_client.post(
-        at(patient, NEW),
+        patient_url(patient, NEW),
         _therapy_data(weekly_regimen, prescribed_dose="15", dose_days="weekdays", weekdays=["2"]),
     )
 
     assert response.status_code == 302
-    assert response["Location"] == at(patient, LIST)
+    assert response["Location"] == patient_url(patient, LIST)
     tablet = Therapy.objects.exclude(pk=alice_therapy.pk).get()
     assert tablet.patient == patient
     assert (tablet.medicine, tablet.regimen) == (weekly_pill, weekly_regimen)
@@ -869,18 +848,18 @@ def test_a_new_dose_by_weight_without_a_weight_asks_for_one_first(
     alice_client: Client, alice_therapy: Therapy, regimens: dict[str, DosingRegimen]
 ) -> None:
     patient = alice_therapy.patient
-    page = alice_client.get(at(patient, NEW))
+    page = alice_client.get(patient_url(patient, NEW))
     assert "No weight is entered for Alice yet." in words(page)
-    assert select(page, f'main a[href="{at(patient, WEIGHT)}"]') != []
+    assert select(page, f'main a[href="{patient_url(patient, WEIGHT)}"]') != []
     data = _therapy_data(regimens[NOMID], prescribed_dose="2")
 
-    response = alice_client.post(at(patient, NEW), data)
+    response = alice_client.post(patient_url(patient, NEW), data)
 
     assert response.status_code == 200
     assert field_errors(response, "regimen") == [
         "This regimen is dosed by body weight: enter a weight first, then save the medicine."
     ]
-    _kept(response, "therapy-form", data)
+    assert_kept(response, "therapy-form", data)
     assert list(Therapy.objects.all()) == [alice_therapy]
 
 
@@ -916,11 +895,11 @@ def test_a_refused_new_therapy_keeps_the_input_and_saves_nothing(
 ) -> None:
     data = _therapy_data(regimens[RA], **changes)
 
-    response = alice_client.post(at(alice_therapy.patient, NEW), data)
+    response = alice_client.post(patient_url(alice_therapy.patient, NEW), data)
 
     assert response.status_code == 200
     assert field_errors(response, field) == [message]
-    _kept(response, "therapy-form", data)
+    assert_kept(response, "therapy-form", data)
     assert list(Therapy.objects.all()) == [alice_therapy]
 
 
@@ -936,12 +915,12 @@ def test_nobody_else_adds_a_therapy_for_the_patient(
 ) -> None:
     data = _therapy_data(regimens[RA])
     client.force_login(bob)
-    assert client.get(at(alice_therapy.patient, NEW)).status_code == 404
-    assert client.post(at(alice_therapy.patient, NEW), data).status_code == 404
+    assert client.get(patient_url(alice_therapy.patient, NEW)).status_code == 404
+    assert client.post(patient_url(alice_therapy.patient, NEW), data).status_code == 404
 
     client.force_login(una_ended)
-    assert client.get(at(mia, NEW)).status_code == 404
-    assert client.post(at(mia, NEW), data).status_code == 404
+    assert client.get(patient_url(mia, NEW)).status_code == 404
+    assert client.post(patient_url(mia, NEW), data).status_code == 404
 
     assert Therapy.objects.filter(patient=alice_therapy.patient).count() == 1
     assert Therapy.objects.filter(patient=mia).count() == 1
@@ -963,7 +942,7 @@ def test_new_therapy_sends_anonymous_visitors_to_sign_in_and_rejects_other_metho
 def test_the_form_shows_the_therapy_and_saves_it_back_unchanged(
     sam_client: Client, mia: Patient, mia_therapy: Therapy
 ) -> None:
-    url = at(mia, edit_path(mia_therapy))
+    url = patient_url(mia, edit_path(mia_therapy))
     page = sam_client.get(url)
     assertContains(page, "<h1>Anakinra (Kineret) for Mia</h1>", html=True)
     shown = form_data(page, "therapy-form")
@@ -974,7 +953,7 @@ def test_the_form_shows_the_therapy_and_saves_it_back_unchanged(
     response = sam_client.post(url, shown)
 
     assert response.status_code == 302
-    assert response["Location"] == at(mia, LIST)
+    assert response["Location"] == patient_url(mia, LIST)
     mia_therapy.refresh_from_db()
     assert mia_therapy.dose_times == ["08:00", "20:00"]
     assert mia_therapy.prescribed_dose == Decimal("1")
@@ -994,7 +973,7 @@ def test_alice_corrects_her_dose_and_time(
     )
 
     assert response.status_code == 302
-    assert response["Location"] == at(alice_therapy.patient, LIST)
+    assert response["Location"] == patient_url(alice_therapy.patient, LIST)
     alice_therapy.refresh_from_db()
     assert alice_therapy.prescribed_dose == Decimal("50")
     assert alice_therapy.dose_times == ["07:00"]
@@ -1011,7 +990,7 @@ def test_a_parent_moves_the_evening_dose_and_a_helper_can_too(
     mia_therapy: Therapy,
     regimens: dict[str, DosingRegimen],
 ) -> None:
-    url = at(mia, edit_path(mia_therapy))
+    url = patient_url(mia, edit_path(mia_therapy))
     data = _therapy_data(
         regimens[NOMID],
         prescribed_dose="1",
@@ -1093,7 +1072,7 @@ def test_a_refused_correction_keeps_the_input_and_leaves_the_therapy_unchanged(
 
     assert response.status_code == 200
     assert field_errors(response, field) == [message]
-    _kept(response, "therapy-form", data)
+    assert_kept(response, "therapy-form", data)
     alice_therapy.refresh_from_db()
     assert (alice_therapy.prescribed_dose, alice_therapy.dose_times, alice_therapy.end_date) == (
         Decimal("100"),
@@ -1110,7 +1089,10 @@ def test_bob_cannot_open_or_change_alices_therapy(
     regimens: dict[str, DosingRegimen],
 ) -> None:
     data = _therapy_data(regimens[RA], prescribed_dose="50")
-    for url in (edit_path(alice_therapy), at(alice_therapy.patient, edit_path(alice_therapy))):
+    for url in (
+        edit_path(alice_therapy),
+        patient_url(alice_therapy.patient, edit_path(alice_therapy)),
+    ):
         assert bob_client.get(url).status_code == 404, url
         assert bob_client.post(url, data).status_code == 404, url
 
@@ -1126,7 +1108,7 @@ def test_a_caregiver_whose_access_ended_cannot_open_or_change_the_therapy(
     mia_therapy: Therapy,
     regimens: dict[str, DosingRegimen],
 ) -> None:
-    url = at(mia, edit_path(mia_therapy))
+    url = patient_url(mia, edit_path(mia_therapy))
     client.force_login(una_ended)
 
     assert client.get(url).status_code == 404
@@ -1140,10 +1122,12 @@ def test_a_therapy_is_found_only_under_its_own_patient(
     sam_client: Client, mia: Patient, leo: Patient, mia_therapy: Therapy, leo_therapy: Therapy
 ) -> None:
     # Sam acts for both children, but Mia's therapy is not one of Leo's.
-    assert sam_client.get(at(leo, edit_path(mia_therapy))).status_code == 404
-    assert sam_client.get(at(mia, edit_path(mia_therapy))).status_code == 200
+    assert sam_client.get(patient_url(leo, edit_path(mia_therapy))).status_code == 404
+    assert sam_client.get(patient_url(mia, edit_path(mia_therapy))).status_code == 200
     assert (
-        sam_client.get(at(mia, "/therapies/00000000-0000-0000-0000-000000000000/")).status_code
+        sam_client.get(
+            patient_url(mia, "/therapies/00000000-0000-0000-0000-000000000000/")
+        ).status_code
         == 404
     )
 
@@ -1165,14 +1149,14 @@ def test_the_therapy_page_sends_anonymous_visitors_to_sign_in_and_rejects_other_
 def test_a_parent_records_todays_weight_and_earlier_days_keep_theirs(
     sam_client: Client, sam: User, mia: Patient, mia_therapy: Therapy
 ) -> None:
-    page = sam_client.get(at(mia, WEIGHT))
+    page = sam_client.get(patient_url(mia, WEIGHT))
     assertContains(page, "<h1>Mia’s weight</h1>", html=True)
     assert "Last entered: 16.0 kg on 9 October 2026." in words(page)
 
-    response = sam_client.post(at(mia, WEIGHT), {"weight_kg": "17.5"})
+    response = sam_client.post(patient_url(mia, WEIGHT), {"weight_kg": "17.5"})
 
     assert response.status_code == 302
-    assert response["Location"] == at(mia, "/")
+    assert response["Location"] == patient_url(mia, "/")
     assert [(w.measured_on, w.weight_kg) for w in Weight.objects.filter(patient=mia)] == [
         (ALICE_STARTED, Decimal("16.0")),
         (TODAY, Decimal("17.5")),
@@ -1191,10 +1175,10 @@ def test_a_second_weight_the_same_day_replaces_the_first(
     client: Client, sam: User, una: User, mia: Patient, mia_therapy: Therapy
 ) -> None:
     client.force_login(sam)
-    client.post(at(mia, WEIGHT), {"weight_kg": "17.5"})
+    client.post(patient_url(mia, WEIGHT), {"weight_kg": "17.5"})
     client.force_login(una)
 
-    client.post(at(mia, WEIGHT), {"weight_kg": "17.2"})
+    client.post(patient_url(mia, WEIGHT), {"weight_kg": "17.2"})
 
     today = Weight.objects.get(patient=mia, measured_on=TODAY)
     assert (today.weight_kg, today.entered_by) == (Decimal("17.2"), una)
@@ -1208,7 +1192,7 @@ def test_a_weight_late_in_the_evening_counts_for_the_patients_own_day(
     # 23:30 in New York: in UTC it is already 19 November.
     clock.move_to(new_york(2026, 11, 18, 23, 30))
 
-    sam_client.post(at(mia, WEIGHT), {"weight_kg": "17"})
+    sam_client.post(patient_url(mia, WEIGHT), {"weight_kg": "17"})
 
     assert Weight.objects.filter(patient=mia).latest("measured_on").measured_on == TODAY
 
@@ -1226,11 +1210,11 @@ def test_a_weight_late_in_the_evening_counts_for_the_patients_own_day(
 def test_a_bad_weight_keeps_the_input_and_saves_nothing(
     sam_client: Client, mia: Patient, mia_therapy: Therapy, value: str, message: str
 ) -> None:
-    response = sam_client.post(at(mia, WEIGHT), {"weight_kg": value})
+    response = sam_client.post(patient_url(mia, WEIGHT), {"weight_kg": value})
 
     assert response.status_code == 200
     assert field_errors(response, "weight_kg") == [message]
-    _kept(response, "weight-form", {"weight_kg": value})
+    assert_kept(response, "weight-form", {"weight_kg": value})
     assert Weight.objects.filter(patient=mia).count() == 1
 
 
@@ -1244,8 +1228,8 @@ def test_nobody_else_records_a_weight(
 ) -> None:
     for account in (bob, una_ended):
         client.force_login(account)
-        assert client.get(at(mia, WEIGHT)).status_code == 404
-        assert client.post(at(mia, WEIGHT), {"weight_kg": "30"}).status_code == 404
+        assert client.get(patient_url(mia, WEIGHT)).status_code == 404
+        assert client.post(patient_url(mia, WEIGHT), {"weight_kg": "30"}).status_code == 404
 
     assert Weight.objects.filter(patient=mia).count() == 1
     assert not Weight.objects.filter(weight_kg=Decimal("30")).exists()
