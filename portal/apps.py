@@ -9,6 +9,8 @@ class PortalConfig(AppConfig):
     verbose_name = "Accounts"
 
     def ready(self) -> None:
+        # The job worker finds its tasks by importing them (huey looks for tasks.py).
+        from . import jobs  # noqa: F401
         from .roles import ensure_clinician_group
 
         assert self.apps is not None  # the registry sets it before calling ready()

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime
 import os
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
 from csp.constants import NONE, SELF
@@ -105,6 +106,7 @@ INSTALLED_APPS = [
     "simple_history",
     "csp",
     "axes",
+    "huey.contrib.djhuey",
 ]
 
 MIDDLEWARE = [
@@ -177,6 +179,39 @@ else:
         }
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# Background jobs (huey). One variable picks the storage, JOBS_URL: postgres://... or
+# sqlite:///path. Unset, jobs live where the data does: in the PostgreSQL database
+# itself, or in a SQLite file next to the SQLite database (so `make run` needs no
+# other service).
+_jobs_url = env_str("JOBS_URL", "")
+JOBS_URL = _jobs_url or DATABASE_URL
+_jobs_scheme = JOBS_URL.partition("://")[0] if JOBS_URL else "sqlite"
+if _jobs_scheme in {"postgres", "postgresql"}:
+    HUEY: dict[str, Any] = {
+        "huey_class": "huey.PostgresHuey",
+        "dsn": JOBS_URL,
+        # The tables come from `create_huey_tables` at release, not at import: every
+        # process (collectstatic at build time too) would otherwise connect at start.
+        "create_tables": False,
+        "connect_timeout": 5,
+    }
+elif _jobs_scheme == "sqlite":
+    _jobs_file = (
+        _jobs_url.removeprefix("sqlite:///")  # sqlite:////absolute or sqlite:///relative
+        if _jobs_url
+        else f"{DATABASES['default']['NAME']}-jobs"
+    )
+    HUEY = {"huey_class": "huey.SqliteHuey", "filename": str(_jobs_file)}
+else:
+    raise ImproperlyConfigured(
+        f"JOBS_URL must be postgres://... or sqlite:///..., not {_jobs_scheme}://..."
+    )
+HUEY["name"] = "kineret-portal"
+# Never inside the request, whatever DEBUG says (huey's Django default follows it):
+# `make run` starts a consumer, and the tests switch huey to immediate mode themselves.
+HUEY["immediate"] = False
+HUEY["consumer"] = {"workers": env_int("JOBS_WORKERS", 2), "worker_type": "thread"}
 
 AUTH_USER_MODEL = "portal.User"
 AUTH_PASSWORD_VALIDATORS = [
@@ -278,7 +313,7 @@ SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 60 * 60 * 24 * 365 if PRODU
 SECURE_HSTS_INCLUDE_SUBDOMAINS = PRODUCTION
 # preload only marks consent: listing still needs a deliberate submission for the domain.
 SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", default=PRODUCTION)
-SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
 if env_bool("BEHIND_TLS_PROXY", default=False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
@@ -306,5 +341,9 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     # Request lines carry URLs only; the URL map holds no health data (ids are UUIDs).
-    "loggers": {"django.db.backends": {"level": "INFO", "handlers": [], "propagate": True}},
+    "loggers": {
+        "django.db.backends": {"level": "INFO", "handlers": [], "propagate": True},
+        # Given a handler here, the job worker adds none of its own (no doubled lines).
+        "huey": {"handlers": ["console"], "level": "INFO", "propagate": False},
+    },
 }

@@ -5,7 +5,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from . import views
-from .forms import EmailAuthenticationForm
+from .forms import EmailAuthenticationForm, QueuedPasswordResetForm
 
 admin.site.site_header = "Kineret Portal: care team"
 admin.site.site_title = "Kineret Portal admin"
@@ -18,9 +18,15 @@ urlpatterns = [
         ),
         name="login",
     ),
+    path(
+        "accounts/password_reset/",
+        auth_views.PasswordResetView.as_view(form_class=QueuedPasswordResetForm),
+        name="password_reset",
+    ),
     path("accounts/", include("django.contrib.auth.urls")),
     path("admin/", admin.site.urls),
     path("healthz", views.healthz, name="healthz"),
+    path("readyz", views.readyz, name="readyz"),
     path("medicines/", include("monographs.urls")),
     path("", include("tracking.urls")),
 ]
