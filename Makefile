@@ -13,7 +13,9 @@ run: install
 	$(PY) manage.py migrate --no-input
 	$(PY) manage.py seed_monographs
 	$(PY) manage.py seed_demo
-	@echo "Serving Kineret Portal on http://$(HOST):$(PORT)/"
+	@echo "Serving Kineret Portal on http://$(HOST):$(PORT)/ (the job worker runs beside it)"
+	@$(PY) manage.py run_huey & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT INT TERM; \
 	$(PY) manage.py runserver $(HOST):$(PORT)
 
 test: install-dev browser lint typecheck
