@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime
 import io
+import re
 import threading
 import zoneinfo
 from collections.abc import Callable, Sequence
@@ -622,9 +623,11 @@ def test_emails_have_text_and_html_and_no_medicine_or_lab_value(
     assert "Hello Alice," in parts["text"]
     assert ("A blood test from your schedule" if labs else "Your 8:00 AM dose") in parts["text"]
     for name, part in parts.items():
-        assert medicine_names_in(part, anakinra) == [], name
+        # Links carry the patient's random id, whose digits may spell "850" by chance.
+        readable = re.sub(r"https?://[^\s\"<]+", "", part)
+        assert medicine_names_in(readable, anakinra) == [], name
         for secret in ["850", "2500", "2,500", "1000", "1,000", "ANC", "neutrophil"]:
-            assert secret not in part, (name, secret)
+            assert secret not in readable, (name, secret)
 
 
 def test_a_caregivers_email_names_the_patient_and_no_medicine(
