@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
 
+from monographs.models import InjectionSite
 from portal.http import SignedInRequest
 
 from ..access import patient_redirect, patient_reverse, therapies_for, with_patient
@@ -87,7 +88,7 @@ def _today_context(request: SignedInRequest, patient: Patient) -> dict[str, Any]
     }
 
 
-def _suggested_site(therapy: Therapy) -> Any:
+def _suggested_site(therapy: Therapy) -> InjectionSite | None:
     if not therapy.is_injected:
         return None
     last_used = DoseLog.objects.filter(therapy__medicine=therapy.medicine, patient=therapy.patient)
