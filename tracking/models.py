@@ -514,6 +514,12 @@ class Therapy(models.Model):
             sites = list(self.medicine.injection_sites.all())
         return [site for site in sites if self.someone_else_injects or not site.needs_helper]
 
+    def last_use_by_site(self) -> dict[int, datetime.datetime]:
+        """When the patient last used each site for this medicine (any of its therapies)."""
+        return DoseLog.objects.filter(
+            patient=self.patient_id, therapy__medicine=self.medicine_id
+        ).last_use_by_site()
+
     def suggest_site(
         self, last_used: dict[int, datetime.datetime], sites: list[InjectionSite] | None = None
     ) -> InjectionSite | None:

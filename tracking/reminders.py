@@ -155,6 +155,8 @@ def send_due_reminders(now: datetime.datetime | None = None) -> int:
 
 
 def therapies_of(patient: Patient) -> list[Therapy]:
+    """Lighter than access.therapies_for: the sweep runs for every patient every minute
+    and reads no injection sites or weights, only slots and lab rules."""
     therapies = list(
         Therapy.objects.for_patient(patient)
         .select_related("medicine", "regimen")

@@ -50,9 +50,7 @@ SiteState = tuple[list[InjectionSite], dict[int, datetime.datetime], InjectionSi
 
 def _site_state(therapy: Therapy) -> SiteState:
     """The medicine's sites, when each was last used, and the one to suggest."""
-    last_used = DoseLog.objects.filter(
-        patient=therapy.patient, therapy__medicine=therapy.medicine
-    ).last_use_by_site()
+    last_used = therapy.last_use_by_site()
     sites = list(therapy.medicine.injection_sites.all())
     return sites, last_used, therapy.suggest_site(last_used, therapy.usable_sites(sites))
 
@@ -136,26 +134,30 @@ def _save_dose_form(
     return saved, ""
 
 
-def _chosen_therapy(request: SignedInRequest, patient: Patient) -> Therapy | None:
-    """The therapy the form is for: named in the address, or the only current one."""
-    raw = request.POST.get("therapy") or request.GET.get("therapy")
-    if raw:
-        try:
-            return get_therapy_for_request(request, uuid.UUID(raw))
-        except ValueError:
-            return None
+def _chosen_therapy(
+    request: SignedInRequest, patient: Patient
+) -> tuple[Therapy | None, list[Therapy]]:
+    """The therapy the form is for (named in the address, or the only current one),
+    and the current ones to choose from when it is neither."""
+    raw = request.POST.get("therapy") or request.GET.get("therapy") or ""
+    try:
+        named = uuid.UUID(raw) if raw else None
+    except ValueError:
+        named = None
+    if named is not None:
+        return get_therapy_for_request(request, named), []
     today = patient.today()
     current = [t for t in therapies_for(patient) if t.is_active_on(today)]
-    return current[0] if len(current) == 1 else None
+    # An unreadable name offers the choice rather than guessing.
+    only = current[0] if len(current) == 1 and not raw else None
+    return only, current
 
 
 @require_http_methods(["GET", "POST"])
 @with_patient
 def dose_new(request: SignedInRequest, patient: Patient) -> HttpResponse:
-    therapy = _chosen_therapy(request, patient)
+    therapy, choices = _chosen_therapy(request, patient)
     if therapy is None:
-        today = patient.today()
-        choices = [t for t in therapies_for(patient) if t.is_active_on(today)]
         return render(
             request, "tracking/dose_choose.html", {"patient": patient, "therapies": choices}
         )

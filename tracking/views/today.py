@@ -41,10 +41,11 @@ ADHERENCE_DAYS = 30
 OPEN = (SlotStatus.DUE, SlotStatus.MISSED, SlotStatus.LATER)
 
 
-def _today_context(request: SignedInRequest, patient: Patient) -> dict[str, Any]:
+def _today_context(
+    request: SignedInRequest, patient: Patient, therapies: list[Therapy]
+) -> dict[str, Any]:
     """Everything the Today card and the strip show, in a fixed number of queries."""
     today = patient.today()
-    therapies = therapies_for(patient)
     active = [therapy for therapy in therapies if therapy.is_active_on(today)]
     first = today - datetime.timedelta(days=ADHERENCE_DAYS - 1)
     doses = list(
@@ -91,8 +92,7 @@ def _today_context(request: SignedInRequest, patient: Patient) -> dict[str, Any]
 def _suggested_site(therapy: Therapy) -> InjectionSite | None:
     if not therapy.is_injected:
         return None
-    last_used = DoseLog.objects.filter(therapy__medicine=therapy.medicine, patient=therapy.patient)
-    return therapy.suggest_site(last_used.last_use_by_site())
+    return therapy.suggest_site(therapy.last_use_by_site())
 
 
 def _side_effect_prompt(
@@ -135,7 +135,7 @@ def _safety_context(patient: Patient, therapies: list[Therapy]) -> dict[str, Any
 @vary_on_headers("HX-Request")
 @with_patient
 def dashboard(request: SignedInRequest, patient: Patient) -> HttpResponse:
-    context = _today_context(request, patient)
+    context = _today_context(request, patient, therapies_for(patient))
     if request.htmx:
         return render(request, "tracking/dashboard.html#today-card", context)
     if not context["therapies"]:
@@ -144,10 +144,12 @@ def dashboard(request: SignedInRequest, patient: Patient) -> HttpResponse:
     return render(request, "tracking/dashboard.html", context)
 
 
-def _open_slot(patient: Patient, therapy_uuid: str, key: str) -> tuple[Therapy, Slot] | None:
+def _open_slot(
+    patient: Patient, therapies: list[Therapy], therapy_uuid: str, key: str
+) -> tuple[Therapy, Slot] | None:
     """The slot a one-tap form names: a slot of today, or yesterday, of the patient's."""
     today = patient.today()
-    for therapy in therapies_for(patient):
+    for therapy in therapies:
         if str(therapy.uuid) != therapy_uuid:
             continue
         doses = list(
@@ -166,7 +168,10 @@ def _open_slot(patient: Patient, therapy_uuid: str, key: str) -> tuple[Therapy, 
 @with_patient
 def dose_quick(request: SignedInRequest, patient: Patient) -> HttpResponse:
     """One tap: this slot's dose now, at the prescribed dose and the suggested site."""
-    found = _open_slot(patient, request.POST.get("therapy", ""), request.POST.get("slot", ""))
+    therapies = therapies_for(patient)
+    found = _open_slot(
+        patient, therapies, request.POST.get("therapy", ""), request.POST.get("slot", "")
+    )
     therapy, slot = found if found is not None else (None, None)
     problem = ""
     dose: DoseLog | None = None
@@ -218,7 +223,7 @@ def dose_quick(request: SignedInRequest, patient: Patient) -> HttpResponse:
             return HttpResponseRedirect(full_form)
         messages.success(request, dose.logged_message())
         return patient_redirect(request, "tracking:dashboard")
-    context = _today_context(request, patient)
+    context = _today_context(request, patient, therapies)
     context["quick_problem"] = problem
     context["full_form"] = full_form
     context["just_logged"] = dose is not None
