@@ -11,6 +11,7 @@ CHROMIUM := /usr/bin/chromium
 
 run: install
 	$(PY) manage.py migrate --no-input
+	$(PY) manage.py createcachetable
 	$(PY) manage.py seed_monographs
 	$(PY) manage.py seed_demo
 	@echo "Serving Kineret Portal on http://$(HOST):$(PORT)/ (the job worker runs beside it)"

@@ -68,6 +68,7 @@ class Medicine(models.Model):
 
     class Meta:
         ordering = ["generic_name"]
+        permissions = [("publish_medicine", "Can publish a reviewed medicine guide")]
 
     def __str__(self) -> str:
         return self.display_name

@@ -11,12 +11,10 @@ class PortalConfig(AppConfig):
     def ready(self) -> None:
         # The job worker finds its tasks by importing them (huey looks for tasks.py).
         from . import jobs  # noqa: F401
-        from .roles import ensure_clinician_group
+        from .roles import apply_roles
 
         assert self.apps is not None  # the registry sets it before calling ready()
         # The last of the project's apps, so every permission exists by then.
         post_migrate.connect(
-            ensure_clinician_group,
-            sender=self.apps.get_app_config("tracking"),
-            dispatch_uid="clinicians",
+            apply_roles, sender=self.apps.get_app_config("tracking"), dispatch_uid="roles"
         )

@@ -93,7 +93,7 @@ INSTALLED_APPS = [
     "portal",
     "monographs",
     "tracking",
-    "django.contrib.admin",
+    "portal.admin_site.PortalAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -107,15 +107,20 @@ INSTALLED_APPS = [
     "csp",
     "axes",
     "huey.contrib.djhuey",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
 ]
 
 MIDDLEWARE = [
+    "log_request_id.middleware.RequestIDMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -124,6 +129,8 @@ MIDDLEWARE = [
     "django_permissions_policy.PermissionsPolicyMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
     "portal.middleware.SignedInResponsesMiddleware",
+    "portal.idle.IdleSignOutMiddleware",
+    "portal.two_factor.TwoFactorMiddleware",
     "axes.middleware.AxesMiddleware",
 ]
 
@@ -180,8 +187,29 @@ else:
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-# Background jobs (huey). One variable picks the storage, JOBS_URL: postgres://... or
-# sqlite:///path. Unset, jobs live where the data does: in the PostgreSQL database
+# Shared by every web instance and worker: Redis when REDIS_URL is set, otherwise a
+# table in the database (`createcachetable`). Sessions are rows in the database, read
+# through the cache when there is Redis.
+REDIS_URL = env_str("REDIS_URL", "")
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": "kineret",
+        }
+    }
+    SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+else:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+            "LOCATION": "portal_cache",
+        }
+    }
+
+# Background jobs (huey). One variable picks the storage, JOBS_URL: postgres://...,
+# redis://... or sqlite:///path. Unset, jobs live where the data does: in the PostgreSQL database
 # itself, or in a SQLite file next to the SQLite database (so `make run` needs no
 # other service).
 _jobs_url = env_str("JOBS_URL", "")
@@ -203,9 +231,11 @@ elif _jobs_scheme == "sqlite":
         else f"{DATABASES['default']['NAME']}-jobs"
     )
     HUEY = {"huey_class": "huey.SqliteHuey", "filename": str(_jobs_file)}
+elif _jobs_scheme in {"redis", "rediss"}:
+    HUEY = {"huey_class": "huey.RedisHuey", "url": JOBS_URL}
 else:
     raise ImproperlyConfigured(
-        f"JOBS_URL must be postgres://... or sqlite:///..., not {_jobs_scheme}://..."
+        f"JOBS_URL must be postgres://..., redis://... or sqlite:///..., not {_jobs_scheme}://..."
     )
 HUEY["name"] = "kineret-portal"
 # Never inside the request, whatever DEBUG says (huey's Django default follows it):
@@ -243,7 +273,13 @@ AXES_DISABLE_ACCESS_LOG = False
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "tracking:dashboard"
 LOGOUT_REDIRECT_URL = "login"
-SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 60 * 60 * 24 * 2)
+SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 60 * 60 * 12)
+# Signed out after this long without a request, with a warning a minute before.
+IDLE_SIGN_OUT_MINUTES = env_int("IDLE_SIGN_OUT_MINUTES", 30)
+STAFF_IDLE_SIGN_OUT_MINUTES = env_int("STAFF_IDLE_SIGN_OUT_MINUTES", 15)
+# Staff must use a second factor before anything else; the app shows this name.
+OTP_TOTP_ISSUER = "Kineret Portal"
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 
@@ -334,11 +370,28 @@ CONTENT_SECURITY_POLICY = {
     },
 }
 
+# Every request gets an id: it is on each log line, in the X-Request-ID header (and so
+# in gunicorn's access line) and on the error page, so a person's report finds the log.
+REQUEST_ID_RESPONSE_HEADER = "X-Request-ID"
+LOG_REQUESTS = False
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "{asctime} {levelname} {name} {message}", "style": "{"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {
+        "request_id": {"()": "log_request_id.filters.RequestIDFilter"},
+        "secrets": {"()": "portal.log_filters.RedactSecretsFilter"},
+    },
+    "formatters": {
+        "plain": {"format": "{asctime} {levelname} {name} [{request_id}] {message}", "style": "{"}
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "plain",
+            "filters": ["request_id", "secrets"],
+        }
+    },
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     # Request lines carry URLs only; the URL map holds no health data (ids are UUIDs).
     "loggers": {

@@ -7,9 +7,6 @@ from django.urls import include, path
 from . import views
 from .forms import EmailAuthenticationForm, QueuedPasswordResetForm
 
-admin.site.site_header = "Kineret Portal: care team"
-admin.site.site_title = "Kineret Portal admin"
-
 urlpatterns = [
     path(
         "accounts/login/",

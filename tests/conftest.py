@@ -1,9 +1,12 @@
 """The named world every test shares, browser tests included.
 
-alice and bob are patients (bob must never see alice's data), carol is a clinician on
-the care team. alice_therapy and bob_therapy put them on the seeded anakinra monograph;
-asking for a therapy (or for `clock`) freezes time at NOW. The facts (NOW, TODAY, the
-regimens' names) and plain builders live in tests/world.py; reading pages in tests/pages.py.
+alice and bob are patients (bob must never see alice's data). Staff, each signed in
+with a second factor: carol is on North Clinic's care team (every patient here but bob,
+who is seen at South Clinic, where dave works), erin edits medicine guides, rita
+reviews and publishes them, root is a superuser. alice_therapy and bob_therapy put them
+on the seeded anakinra monograph; asking for a therapy (or for `clock`) freezes time at
+NOW. The facts (NOW, TODAY, the regimens' names) and plain builders live in
+tests/world.py; reading pages in tests/pages.py.
 """
 
 from __future__ import annotations
@@ -18,25 +21,30 @@ import time_machine
 from django.contrib.auth.models import Group
 from django.core.management import call_command
 from django.test import Client, override_settings
+from django_otp import DEVICE_ID_SESSION_KEY
+from django_otp.plugins.otp_totp.models import TOTPDevice
 from pytest_django import DjangoDbBlocker
 
 from monographs.models import DosingRegimen, InjectionSite, LabRule, Medicine
 from portal.models import User
+from portal.roles import CARE_TEAM, CONTENT_EDITORS, CONTENT_REVIEWERS
 from tests.world import (
     ALICE_STARTED,
     BOB_STARTED,
     DIRA,
     NOMID,
+    NORTH_CLINIC,
     NOW,
     PASSWORD,
     RA,
+    SOUTH_CLINIC,
     WEDNESDAY,
     BulkDoses,
     LogDose,
     MakeTherapy,
     end_access,
 )
-from tracking.models import CareRelationship, DoseLog, Patient, Therapy, Weight
+from tracking.models import CareRelationship, CareTeam, DoseLog, Patient, Therapy, Weight
 from tracking.services import DoseEntry, record_dose
 
 
@@ -96,13 +104,44 @@ def bob(db: None) -> User:
     return User.objects.create_user("bob@example.com", PASSWORD, display_name="Bob")
 
 
+def staff_member(email: str, name: str, role: str | None, *, clinic: str | None = None) -> User:
+    """A staff account in one role group (none for a superuser), on a clinic's care team."""
+    if role is None:
+        return User.objects.create_superuser(email, PASSWORD, display_name=name)
+    user = User.objects.create_user(email, PASSWORD, display_name=name, is_staff=True)
+    user.groups.add(Group.objects.get(name=role))
+    if clinic is not None:
+        CareTeam.objects.get_or_create(name=clinic)[0].members.add(user)
+    return user
+
+
 @pytest.fixture
 def carol(db: None) -> User:
-    user = User.objects.create_user(
-        "carol@example.com", PASSWORD, display_name="Carol", is_staff=True
-    )
-    user.groups.add(Group.objects.get(name="Clinicians"))
-    return user
+    """A nurse on North Clinic's care team."""
+    return staff_member("carol@example.com", "Carol", CARE_TEAM, clinic=NORTH_CLINIC)
+
+
+@pytest.fixture
+def dave(db: None) -> User:
+    """A nurse on South Clinic's care team, where bob is seen."""
+    return staff_member("dave@example.com", "Dave", CARE_TEAM, clinic=SOUTH_CLINIC)
+
+
+@pytest.fixture
+def erin(db: None) -> User:
+    """Drafts changes to medicine guides."""
+    return staff_member("erin@example.com", "Erin", CONTENT_EDITORS)
+
+
+@pytest.fixture
+def rita(db: None) -> User:
+    """Reviews and publishes medicine guides."""
+    return staff_member("rita@example.com", "Rita", CONTENT_REVIEWERS)
+
+
+@pytest.fixture
+def root(db: None) -> User:
+    return staff_member("root@example.com", "Root", None)
 
 
 @pytest.fixture
@@ -120,11 +159,37 @@ def carol_client(carol: User) -> Client:
     return _signed_in(carol)
 
 
+@pytest.fixture
+def dave_client(dave: User) -> Client:
+    return _signed_in(dave)
+
+
+@pytest.fixture
+def erin_client(erin: User) -> Client:
+    return _signed_in(erin)
+
+
+@pytest.fixture
+def rita_client(rita: User) -> Client:
+    return _signed_in(rita)
+
+
+@pytest.fixture
+def root_client(root: User) -> Client:
+    return _signed_in(root)
+
+
 def _signed_in(account: User) -> Client:
     """A browser of the account's own: each *_client is a separate client, so a test may
-    use several side by side, and pytest-django's `client` stays anonymous."""
+    use several side by side, and pytest-django's `client` stays anonymous. Staff have
+    also given their second factor (an authenticator app's code)."""
     client = Client()
     client.force_login(account)
+    if account.is_staff:
+        device = TOTPDevice.objects.create(user=account, name="Phone", confirmed=True)
+        session = client.session
+        session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+        session.save()
     return client
 
 
@@ -164,7 +229,12 @@ def patient_of(person: User | Patient, *, time_zone: str = "America/New_York") -
     CareRelationship.objects.create(
         patient=patient, account=person, role=CareRelationship.Role.SELF
     )
+    seen_at(patient, SOUTH_CLINIC if person.email == "bob@example.com" else NORTH_CLINIC)
     return patient
+
+
+def seen_at(patient: Patient, clinic: str) -> None:
+    patient.care_teams.add(CareTeam.objects.get_or_create(name=clinic)[0])
 
 
 @pytest.fixture
@@ -269,6 +339,7 @@ def mia(sam: User, una: User) -> Patient:
     CareRelationship.objects.create(
         patient=patient, account=una, role=CareRelationship.Role.CAREGIVER
     )
+    seen_at(patient, NORTH_CLINIC)
     return patient
 
 
@@ -281,6 +352,7 @@ def leo(sam: User) -> Patient:
     CareRelationship.objects.create(
         patient=patient, account=sam, role=CareRelationship.Role.GUARDIAN
     )
+    seen_at(patient, NORTH_CLINIC)
     return patient
 
 

@@ -29,6 +29,8 @@ from tracking.models import (
 from tracking.services import end_care
 
 PASSWORD = "correct-horse-battery"  # every fixture user's
+NORTH_CLINIC = "North Clinic"  # carol's care team: every world patient but bob
+SOUTH_CLINIC = "South Clinic"  # dave's: bob
 
 NEW_YORK = zoneinfo.ZoneInfo("America/New_York")
 NOW = datetime.datetime(2026, 11, 18, 15, 0, tzinfo=datetime.UTC)

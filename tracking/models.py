@@ -99,6 +99,25 @@ class PatientQuerySet(models.QuerySet["Patient"]):
         return self.filter(care__account=account, care__ended_at__isnull=True)
 
 
+class CareTeam(models.Model):
+    """A clinic: its staff members see its patients in admin, and no one else's."""
+
+    name = models.CharField(max_length=120, unique=True)
+    members = models.ManyToManyField(
+        settings.AUTH_USER_MODEL,
+        blank=True,
+        related_name="care_teams",
+        limit_choices_to={"is_staff": True},
+        help_text="Staff who see this clinic's patients, reports and results.",
+    )
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
 class Patient(models.Model):
     """A person whose medicines are tracked. Accounts act for them (CareRelationship)."""
 
@@ -109,6 +128,12 @@ class Patient(models.Model):
         max_length=64, default="America/New_York", validators=[validate_time_zone]
     )
     created_at = models.DateTimeField(auto_now_add=True)
+    care_teams = models.ManyToManyField(
+        CareTeam,
+        blank=True,
+        related_name="patients",
+        help_text="The clinics whose care team looks after this person.",
+    )
     history = HistoricalRecords()
 
     objects = PatientQuerySet.as_manager()

@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from monographs.models import DosingRegimen, Medicine
 from portal.models import User
-from portal.roles import CLINICIANS
+from portal.roles import CARE_TEAM
 from tracking.models import (
     CareRelationship,
     DoseLog,
@@ -51,7 +51,7 @@ class Command(BaseCommand):
             sam = self._user(DEMO_PARENT, "Sam")
             una = self._user(DEMO_CAREGIVER, "Una")
             clinician = self._user(DEMO_CLINICIAN, "Dr Demo", is_staff=True)
-            clinician.groups.add(Group.objects.get(name=CLINICIANS))
+            clinician.groups.add(Group.objects.get(name=CARE_TEAM))
             if not CareRelationship.objects.filter(account=dana).exists():
                 self._dana(dana, medicine)
             if not CareRelationship.objects.filter(account=sam).exists():
