@@ -14,7 +14,7 @@ SECRET_PATHS = [
     re.compile(r"(/labs/calendar/)[^/\s.]+(\.ics)"),
     re.compile(r"(/invitations/)[^/\s]+(/)"),
     re.compile(r"(/accounts/reset/)[^/\s]+/[^/\s]+(/)"),
-    re.compile(r"(/accounts/email/confirm/)[^/\s]+(/)"),
+    re.compile(r"(/account/email/confirm/)[^/\s]+(/)"),
 ]
 HIDDEN = "[hidden]"
 

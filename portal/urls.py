@@ -27,3 +27,6 @@ urlpatterns = [
     path("medicines/", include("monographs.urls")),
     path("", include("tracking.urls")),
 ]
+
+handler404 = "portal.views.page_not_found"
+handler500 = "portal.views.server_error"

@@ -4,6 +4,8 @@ import logging
 
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.template import loader
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 from huey.contrib.djhuey import HUEY
@@ -42,3 +44,15 @@ def readyz(request: HttpRequest) -> HttpResponse:
 def _not_ready(reason: str) -> HttpResponse:
     logger.warning("Not ready: %s", reason, exc_info=True)
     return HttpResponse(f"{reason}\n", content_type="text/plain; charset=utf-8", status=503)
+
+
+def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
+    return render(request, "404.html", {"request_id": getattr(request, "id", "")}, status=404)
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    # No context processors beyond the request id: the error may have come from them.
+    return HttpResponse(
+        loader.render_to_string("500.html", {"request_id": getattr(request, "id", "")}),
+        status=500,
+    )
