@@ -9,9 +9,15 @@ class PortalConfig(AppConfig):
     verbose_name = "Accounts"
 
     def ready(self) -> None:
+        from django.contrib.auth.signals import user_logged_in
+
         # The job worker finds its tasks by importing them (huey looks for tasks.py).
         from . import jobs  # noqa: F401
+        from .idle import start_idle_clock
         from .roles import apply_roles
+
+        # Signing in starts the idle clock: the first page after it then writes nothing.
+        user_logged_in.connect(start_idle_clock, dispatch_uid="portal.idle.start_idle_clock")
 
         assert self.apps is not None  # the registry sets it before calling ready()
         # The last of the project's apps, so every permission exists by then.

@@ -9,7 +9,7 @@ from tracking.reminders import send_due_reminders
 
 class Command(BaseCommand):
     help = (
-        "Email due lab-test and dose reminders now, each at most once. "
+        "Email due lab-test and dose reminders now, each once. "
         "The job worker (manage.py run_huey) does the same every minute."
     )
 
