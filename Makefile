@@ -7,7 +7,7 @@ PORT ?= 8000
 # Debian's Chromium: Playwright cannot download its own browser on these machines.
 CHROMIUM := /usr/bin/chromium
 
-.PHONY: run test lint typecheck format screenshots install install-dev browser
+.PHONY: run test lint typecheck format screenshots install install-dev browser bench bench-quick wrk
 
 run: install
 	$(PY) manage.py migrate --no-input
@@ -64,3 +64,22 @@ $(CHROMIUM):
 	echo "Installing Debian's Chromium for the browser tests..."; \
 	$$sudo apt-get update -qq && \
 	DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq chromium fonts-dejavu-core >/dev/null
+
+# The benchmarks (benchmarks/README.md): on demand, never in `make test`. BENCH_ARGS picks
+# the size and the database, e.g. BENCH_ARGS="--patients 10000 --database-url postgres://...".
+WRK := /usr/bin/wrk
+
+bench: install $(WRK)
+	$(PY) benchmarks/run.py $(BENCH_ARGS)
+
+bench-quick: install $(WRK)
+	$(PY) benchmarks/run.py --quick
+
+wrk: $(WRK)
+
+# Debian's wrk, installed when this user may (as for Chromium).
+$(WRK):
+	@if [ "$$(id -u)" = 0 ]; then sudo=""; \
+	elif sudo -n true 2>/dev/null; then sudo="sudo"; \
+	else echo "The benchmarks need wrk: run 'sudo apt-get install -y wrk', then 'make bench' again." >&2; exit 1; fi; \
+	$$sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq wrk >/dev/null

@@ -726,3 +726,49 @@ class NewAccountForm(forms.Form):
             except ValidationError as error:
                 self.add_error("password", error)
         return cleaned
+
+
+class EmailChangeForm(forms.Form):
+    """A new sign-in address, with the current password: an unattended session cannot
+    hand the account to someone else's address."""
+
+    new_email = forms.EmailField(
+        label="New email address",
+        max_length=254,
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+    )
+    current_password = forms.CharField(
+        label="Your current password",
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )
+
+    def __init__(self, *args: Any, account: User, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.account = account
+
+    def clean_new_email(self) -> str:
+        email = User.objects.normalize_email(self.cleaned_data["new_email"]).lower()
+        if email == self.account.email:
+            raise ValidationError("That is already your email address.")
+        return email
+
+    def clean_current_password(self) -> str:
+        password: str = self.cleaned_data["current_password"]
+        if not self.account.check_password(password):
+            raise ValidationError("That is not your current password. Check it and try again.")
+        return password
+
+
+class AccountDeletionForm(forms.Form):
+    reason = forms.CharField(
+        label="Why are you closing your account? (optional)",
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="It helps the care team. You do not have to say.",
+    )
+    confirm = forms.BooleanField(
+        label="I understand: my account will be closed and I will no longer be able to sign in.",
+        error_messages={"required": "Tick the box to confirm, or go back to your account."},
+    )

@@ -2,7 +2,19 @@ from __future__ import annotations
 
 from django.urls import include, path
 
-from .views import account, care, doses, labs, side_effects, summary, therapy, today
+from .views import (
+    account,
+    care,
+    deletion,
+    doses,
+    labs,
+    record_views,
+    sessions,
+    side_effects,
+    summary,
+    therapy,
+    today,
+)
 
 app_name = "tracking"
 
@@ -29,6 +41,7 @@ patient_pages = [
     path("summary/", summary.summary, name="summary"),
     path("caregivers/", care.caregivers, name="caregivers"),
     path("caregivers/<int:pk>/end/", care.care_end, name="care-end"),
+    path("record-views/", record_views.record_views, name="record-views"),
 ]
 
 urlpatterns = [
@@ -40,4 +53,18 @@ urlpatterns = [
     path("account/", account.account, name="account"),
     path("account/calendar-link/", account.calendar_reset, name="calendar-reset"),
     path("account/export.json", account.data_export, name="data-export"),
+    path("account/email/", account.email_change, name="email-change"),
+    path("account/email/confirm/<str:token>/", account.email_confirm, name="email-confirm"),
+    path("account/session/", sessions.session_status, name="session"),
+    path(
+        "account/sign-out-everywhere/",
+        sessions.sign_out_everywhere,
+        name="sign-out-everywhere",
+    ),
+    path("account/delete/", deletion.account_delete, name="account-delete"),
+    path(
+        "account/delete/withdraw/",
+        deletion.account_delete_withdraw,
+        name="account-delete-withdraw",
+    ),
 ]

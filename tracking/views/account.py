@@ -1,26 +1,33 @@
-"""The account page: reminder choices, the calendar link, and a download of all data."""
+"""The account page: reminder choices, the calendar link, a download of all data, and
+changing the sign-in email address."""
 
 from __future__ import annotations
 
 import datetime
 import json
 import zoneinfo
+from dataclasses import dataclass
 from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.views import redirect_to_login
+from django.core import signing
+from django.core.mail import send_mail
 from django.core.serializers.json import DjangoJSONEncoder
+from django.db import IntegrityError, transaction
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from portal.http import SignedInRequest
-from portal.models import User
+from portal.http import PortalRequest, SignedInRequest
+from portal.models import AccountDeletionRequest, User
 
 from ..access import preferences_for, therapies_for
-from ..forms import PreferencesForm
+from ..forms import EmailChangeForm, PreferencesForm
 from ..models import (
     CareRelationship,
     DoseLog,
@@ -29,6 +36,9 @@ from ..models import (
     ReminderDelivery,
     SideEffectReport,
 )
+
+EMAIL_CHANGE_SALT = "tracking.email-change"
+EMAIL_LINK_HOURS = 24
 
 
 @require_http_methods(["GET", "POST"])
@@ -43,14 +53,160 @@ def account(request: SignedInRequest) -> HttpResponse:
             return redirect("tracking:account")
     else:
         form = PreferencesForm(instance=preferences)
+    return _account_page(request, preferences, form=form)
+
+
+def _account_page(
+    request: SignedInRequest,
+    preferences: PatientPreferences,
+    *,
+    form: PreferencesForm | None = None,
+    email_form: EmailChangeForm | None = None,
+) -> HttpResponse:
     feed_path = reverse("tracking:lab-calendar", kwargs={"token": preferences.calendar_token})
     context = {
-        "form": form,
+        "form": form or PreferencesForm(instance=preferences),
+        "email_form": email_form or EmailChangeForm(account=request.user),
         "calendar_url": request.build_absolute_uri(feed_path),
         "care_list": request.care_list,
         "acts_for_others": any(not care.is_self for care in request.care_list),
+        "deletion_request": AccountDeletionRequest.objects.filter(
+            account=request.user, completed_at=None
+        ).first(),
     }
     return render(request, "tracking/account.html", context)
+
+
+@require_POST
+@login_required
+def email_change(request: SignedInRequest) -> HttpResponse:
+    """Send a link to the new address; the address changes when it is opened.
+
+    The answer, and the work done, are the same whether or not another account has the
+    new address: the page never tells who has an account. Only the new address's inbox
+    learns it.
+    """
+    user = request.user
+    form = EmailChangeForm(request.POST, account=user)
+    if not form.is_valid():
+        return _account_page(request, preferences_for(user), email_form=form)
+    new_email = form.cleaned_data["new_email"]
+    token = signing.dumps(
+        {"account": user.pk, "old": user.email, "new": new_email}, salt=EMAIL_CHANGE_SALT
+    )
+    context = {
+        "new_email": new_email,
+        "url": request.build_absolute_uri(
+            reverse("tracking:email-confirm", kwargs={"token": token})
+        ),
+        "hours": EMAIL_LINK_HOURS,
+    }
+    taken = User.objects.filter(email__iexact=new_email).exists()
+    to_new = "email_taken" if taken else "email_confirm"
+    _send(f"tracking/email/{to_new}", context, new_email)
+    _send("tracking/email/email_change_notice", context, user.email)
+    messages.success(
+        request,
+        f"We sent a link to {new_email}. Open it within {EMAIL_LINK_HOURS} hours to sign in "
+        f"with that address from then on. Until then, keep signing in with {user.email}.",
+    )
+    return redirect("tracking:account")
+
+
+def _send(template: str, context: dict[str, Any], to: str) -> None:
+    send_mail(
+        render_to_string(f"{template}_subject.txt", context).strip(),
+        render_to_string(f"{template}.txt", context),
+        None,
+        [to],
+    )
+
+
+@dataclass(frozen=True)
+class EmailChange:
+    account_pk: int
+    old: str
+    new: str
+
+
+class EmailLinkProblem(Exception):
+    """Why an email-change link does not work, in words for the page."""
+
+
+def _read_email_link(token: str) -> EmailChange:
+    try:
+        data = signing.loads(
+            token, salt=EMAIL_CHANGE_SALT, max_age=datetime.timedelta(hours=EMAIL_LINK_HOURS)
+        )
+    except signing.SignatureExpired:
+        raise EmailLinkProblem(
+            f"This link is more than {EMAIL_LINK_HOURS} hours old. "
+            "Ask for a new one on your account page."
+        ) from None
+    except signing.BadSignature:
+        raise EmailLinkProblem(
+            "This link is not complete. Copy the whole link from the email into the "
+            "address bar, or ask for a new one on your account page."
+        ) from None
+    return EmailChange(data["account"], data["old"], data["new"])
+
+
+def _check_email_link(change: EmailChange, user: User) -> None:
+    if change.account_pk != user.pk:
+        raise EmailLinkProblem(
+            "This link was sent for another account. Sign out, then sign in with the "
+            "account that asked for the change and open the link again."
+        )
+    if user.email != change.old:
+        raise EmailLinkProblem(
+            "This link has been used already, or your address changed since it was sent. "
+            f"You sign in with {user.email}."
+        )
+    if User.objects.filter(email__iexact=change.new).exclude(pk=user.pk).exists():
+        raise _taken(change, user)
+
+
+def _taken(change: EmailChange, user: User) -> EmailLinkProblem:
+    return EmailLinkProblem(
+        f"Another account uses {change.new}, so it cannot be yours too. Nothing changed: "
+        f"you sign in with {user.email}."
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def email_confirm(request: PortalRequest, token: str) -> HttpResponse:
+    """GET shows what will change; the button (POST) changes it. GET changes nothing:
+    mail scanners and link previews open links too."""
+    user = request.user
+    if not isinstance(user, User):
+        return redirect_to_login(request.get_full_path())
+    try:
+        change = _read_email_link(token)
+        _check_email_link(change, user)
+        if request.method == "POST":
+            _change_email(user, change)
+            messages.success(request, f"Done: you now sign in with {change.new}.")
+            return redirect("tracking:account")
+    except EmailLinkProblem as problem:
+        return render(
+            request, "tracking/email_confirm_invalid.html", {"problem": str(problem)}, status=404
+        )
+    return render(request, "tracking/email_confirm.html", {"change": change})
+
+
+def _change_email(user: User, change: EmailChange) -> None:
+    """The address changes only from the old one, so the link works once."""
+    try:
+        with transaction.atomic():
+            changed = User.objects.filter(pk=user.pk, email=change.old).update(email=change.new)
+    except IntegrityError:
+        # Another account took the address since the check (its unique index says so).
+        raise _taken(change, user) from None
+    if changed != 1:
+        raise EmailLinkProblem(
+            "This link has been used already, or your address changed since it was sent."
+        )
+    user.email = change.new
 
 
 @require_POST
