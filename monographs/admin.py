@@ -8,7 +8,8 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.http import HttpRequest
 from django.utils.html import format_html
-from simple_history.admin import SimpleHistoryAdmin
+
+from portal.admin import HistoryAdmin
 
 from .models import (
     Contraindication,
@@ -164,8 +165,13 @@ class ReferenceInline(admin.TabularInline):
     fields = ["order", "citation", "url"]
 
 
+# Who published a guide and who reviewed it medically: a reviewer's to set, never an editor's.
+PUBLISHING = ["status", "reviewed_on", "reviewed_by"]
+PUBLISH_PERMISSION = "monographs.publish_medicine"
+
+
 @admin.register(Medicine)
-class MedicineAdmin(SimpleHistoryAdmin):
+class MedicineAdmin(HistoryAdmin):
     list_display = ["display_name", "slug", "status", "reviewed_on", "updated_at", "preview"]
     list_filter = ["status", "reviewed_on"]
     search_fields = ["generic_name", "brand_name", "drug_class", "sections__body"]
@@ -188,6 +194,20 @@ class MedicineAdmin(SimpleHistoryAdmin):
         InjectionSiteInline,
     ]
 
+    def get_readonly_fields(self, request: HttpRequest, obj: Medicine | None = None) -> list[str]:
+        shown = list(super().get_readonly_fields(request, obj))
+        if not request.user.has_perm(PUBLISH_PERMISSION):
+            shown += PUBLISHING
+        return shown
+
+    def save_model(self, request: HttpRequest, obj: Medicine, form: Any, change: bool) -> None:
+        if not request.user.has_perm(PUBLISH_PERMISSION):
+            # A revert brings back a past version whole, its publish state too: keep today's.
+            current = Medicine.objects.filter(pk=obj.pk).first() if obj.pk else None
+            for name in PUBLISHING:
+                setattr(obj, name, getattr(current or Medicine(), name))
+        super().save_model(request, obj, form, change)
+
     def get_search_results(self, request: HttpRequest, queryset: Any, search_term: str) -> Any:
         queryset, _ = super().get_search_results(request, queryset, search_term)
         return queryset.distinct(), False
@@ -202,7 +222,7 @@ class MedicineAdmin(SimpleHistoryAdmin):
         )
 
 
-class PartAdmin(SimpleHistoryAdmin):
+class PartAdmin(HistoryAdmin):
     """The parts of a monograph, each with its own change history and revert."""
 
     list_select_related = ["medicine"]

@@ -8,8 +8,8 @@ from django.contrib import admin
 from django.contrib.admin.apps import AdminConfig
 from django.contrib.auth import REDIRECT_FIELD_NAME
 from django.contrib.auth.signals import user_logged_in
-from django.http import HttpRequest, HttpResponse
-from django.urls import resolve, reverse
+from django.http import Http404, HttpRequest, HttpResponse
+from django.urls import URLPattern, URLResolver, resolve, reverse
 
 # Like Django's own AdminSite, this module is imported while the app registry loads, so
 # anything that needs models (the two-factor module, django-otp's admin) is imported
@@ -43,6 +43,30 @@ class PortalAdminSite(admin.AdminSite):
             "admin:index", current_app=self.name
         )
         return redirect_to_login(next_url)
+
+    def get_urls(self) -> list[URLPattern | URLResolver]:
+        urls = super().get_urls()
+        for pattern in urls:
+            if isinstance(pattern, URLPattern) and pattern.name == "view_on_site":
+                pattern.callback = self.admin_view(self.view_on_site)
+        return urls
+
+    def view_on_site(
+        self, request: HttpRequest, content_type_id: int, object_id: str
+    ) -> HttpResponse:
+        """Django's shortcut answers for any record; this one only for a record the staff
+        member's own admin shows, so another clinic's patient is not found."""
+        from django.contrib.contenttypes.models import ContentType
+        from django.contrib.contenttypes.views import shortcut
+
+        try:
+            model = ContentType.objects.get_for_id(content_type_id).model_class()
+        except ContentType.DoesNotExist:
+            raise Http404 from None
+        model_admin = self._registry.get(model) if model is not None else None
+        if model_admin is None or model_admin.get_object(request, object_id) is None:
+            raise Http404
+        return shortcut(request, content_type_id, object_id)
 
 
 class SuperusersOnly(admin.ModelAdmin):

@@ -46,8 +46,10 @@ ROLES: dict[str, dict[str, list[str]]] = {
     CONTENT_REVIEWERS: {
         "monographs": [f"view_{model}" for model in _MONOGRAPH_MODELS] + ["publish_medicine"],
     },
-    # Their clinics' patients, read-only, and the review queues (the review fields only).
+    # Their clinics' patients, read-only, and the review queues (the review fields only);
+    # the deletion requests of their patients' accounts, which a superuser completes.
     CARE_TEAM: {
+        "portal": ["view_accountdeletionrequest"],
         "tracking": [
             "view_patient",
             "view_carerelationship",

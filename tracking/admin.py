@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import csv
 import datetime
 import zoneinfo
 from typing import Any
@@ -7,15 +8,18 @@ from typing import Any
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
-from django.db.models import F, QuerySet
+from django.db.models import F, ForeignKey, QuerySet
 from django.forms.models import BaseInlineFormSet
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
-from simple_history.admin import SimpleHistoryAdmin
+
+from portal.admin import HistoryAdmin, accounts_seen_by
+from portal.audit import Action, StaffAccessLogged, staff_of
 
 from .forms import TherapyForm
 from .models import (
     CareRelationship,
+    CareTeam,
     DoseLog,
     LabResult,
     Patient,
@@ -44,7 +48,26 @@ def in_patients_zone(moment: datetime.datetime | None, patient: Patient) -> str:
     return f"{local:%-d %b %Y, %-I:%M %p} {local.tzname()}"
 
 
-class PatientZoneAdmin(SimpleHistoryAdmin):
+def _plain(value: str) -> str:
+    # A spreadsheet runs a cell that starts like a formula; make it plain text.
+    return f"'{value}" if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
+
+
+class CareTeamScoped(StaffAccessLogged):
+    """Patient data: only the patients of the staff member's care teams, every look logged.
+
+    Another clinic's record is not in the queryset, so every page (list, search, record,
+    history, action, lookup) treats it as one that does not exist.
+    """
+
+    view_on_site = False  # a patient's own pages are not for staff
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        seen = Patient.objects.seen_by(staff_of(request))
+        return super().get_queryset(request).filter(**{f"{self.patient_lookup}__in": seen})
+
+
+class PatientZoneAdmin(CareTeamScoped, HistoryAdmin):
     """A patient's own page in admin shows (and reads) times in that patient's zone."""
 
     def zone_of(self, obj: Any) -> zoneinfo.ZoneInfo:
@@ -66,6 +89,13 @@ class PatientZoneAdmin(SimpleHistoryAdmin):
             render = getattr(response, "render", None)
             if render is not None:
                 render()
+        return response
+
+    def render_history_view(
+        self, request: HttpRequest, template: str, context: dict[str, Any], **kwargs: Any
+    ) -> HttpResponse:
+        self.log_history_page(request, context)
+        response: HttpResponse = super().render_history_view(request, template, context, **kwargs)
         return response
 
 
@@ -93,6 +123,14 @@ class CareInline(admin.TabularInline):
     readonly_fields = ["since"]
     autocomplete_fields = ["account"]
     can_delete = False
+
+    def formfield_for_foreignkey(
+        self, db_field: ForeignKey[Any, Any], request: HttpRequest, **kwargs: Any
+    ) -> forms.ModelChoiceField | None:
+        # The same accounts the search beside it offers.
+        if db_field.name == "account":
+            kwargs["queryset"] = accounts_seen_by(staff_of(request))
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     @admin.display(description="since (patient's time)")
     def since(self, care: CareRelationship) -> str:
@@ -171,16 +209,21 @@ class PatientAdminForm(forms.ModelForm):
 
     class Meta:
         model = Patient
-        fields = ["name", "date_of_birth", "time_zone"]
+        fields = ["name", "date_of_birth", "time_zone", "care_teams"]
 
 
 @admin.register(Patient)
 class PatientAdmin(PatientZoneAdmin):
     form = PatientAdminForm
+    patient_lookup = "pk"
     list_display = ["name", "date_of_birth", "time_zone"]
     search_fields = ["name", "care__account__email"]
-    fields = ["name", "date_of_birth", "time_zone"]
+    fields = ["name", "date_of_birth", "time_zone", "care_teams"]
     inlines = [CareInline, WeightInline, TherapyInline]
+
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        # Health records are kept: an account is closed, the patient's record is not.
+        return False
 
     def save_formset(self, request: HttpRequest, form: Any, formset: Any, change: bool) -> None:
         if formset.model is Weight:
@@ -215,10 +258,44 @@ class DoseLogAdmin(PatientZoneAdmin):
         "entered_by",
     ]
     exclude = ["taken_at"]
+    actions = ["download_csv"]
 
     @admin.display(description="when (patient's time)", ordering="taken_at")
     def when(self, dose: DoseLog) -> str:
         return in_patients_zone(dose.taken_at, dose.patient)
+
+    @admin.action(description="Download the selected doses (CSV)", permissions=["view"])
+    def download_csv(self, request: HttpRequest, queryset: QuerySet) -> HttpResponse:
+        doses = list(
+            queryset.select_related("patient", "site", "therapy__medicine", "entered_by").order_by(
+                "patient__name", "patient_id", "taken_at"
+            )
+        )
+        self.log_patients(request, Action.EXPORT, doses)
+        response = HttpResponse(content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = 'attachment; filename="doses.csv"'
+        writer = csv.writer(response)
+        writer.writerow(
+            ["patient", "date", "scheduled time", "when (patient's time)", "medicine", "status"]
+            + ["dose_mg", "site", "skip_reason", "note", "logged by"]
+        )
+        for dose in doses:
+            writer.writerow(
+                [
+                    _plain(dose.patient.name),
+                    dose.local_date.isoformat(),
+                    dose.slot_time.strftime("%H:%M") if dose.slot_time else "",
+                    in_patients_zone(dose.taken_at, dose.patient),
+                    _plain(dose.therapy.medicine.display_name),
+                    dose.status,
+                    dose.dose_mg_text,
+                    _plain(dose.site.name) if dose.site else "",
+                    _plain(dose.skip_reason),
+                    _plain(dose.note),
+                    dose.entered_by.email if dose.entered_by else "",
+                ]
+            )
+        return response
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
@@ -268,6 +345,11 @@ class ReviewQueueAdmin(PatientZoneAdmin):
     def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
         return False
 
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        # Changing means marking reviewed from the queue; a report's own page (and its
+        # history, which could revert it) only shows it.
+        return obj is None and super().has_change_permission(request)
+
     def get_readonly_fields(self, request: HttpRequest, obj: object = None) -> list[str]:
         return [self.LOCAL_TIMES.get(field.name, field.name) for field in self.model._meta.fields]
 
@@ -279,17 +361,17 @@ class ReviewQueueAdmin(PatientZoneAdmin):
     def reviewed(self, item: SideEffectReport | LabResult) -> str:
         return in_patients_zone(item.reviewed_at, item.patient)
 
-    @admin.action(description="Mark the selected items reviewed")
+    @admin.action(description="Mark the selected items reviewed", permissions=["change"])
     def mark_reviewed(self, request: HttpRequest, queryset: QuerySet) -> None:
         now = timezone.now()
-        count = 0
+        reviewed = list(queryset.filter(reviewed_at__isnull=True))
         # One by one through save() so the history records who reviewed.
-        for item in queryset.filter(reviewed_at__isnull=True):
+        for item in reviewed:
             item.reviewed_at = now
-            item.reviewed_by = request.user
+            item.reviewed_by = staff_of(request)
             item.save(update_fields=["reviewed_at", "reviewed_by"])
-            count += 1
-        self.message_user(request, f"{count} marked reviewed.", messages.SUCCESS)
+        self.log_records(request, Action.CHANGE, reviewed)
+        self.message_user(request, f"{len(reviewed)} marked reviewed.", messages.SUCCESS)
 
 
 class ReportItemInline(admin.TabularInline):
@@ -353,7 +435,7 @@ class LabResultAdmin(ReviewQueueAdmin):
 
 
 @admin.register(ReminderDelivery)
-class ReminderDeliveryAdmin(admin.ModelAdmin):
+class ReminderDeliveryAdmin(CareTeamScoped):
     list_display = ["patient", "account", "reason", "due_date", "slot", "sent"]
     list_filter = ["reason", "due_date"]
     search_fields = ["patient__name", "account__email"]
@@ -372,6 +454,25 @@ class ReminderDeliveryAdmin(admin.ModelAdmin):
 
 @admin.register(PatientPreferences)
 class PatientPreferencesAdmin(admin.ModelAdmin):
+    """An account's own reminder choices: it makes them, staff may correct them."""
+
     list_display = ["account", "email_lab_reminders", "email_dose_reminders"]
     search_fields = ["account__email"]
     exclude = ["calendar_token"]
+    readonly_fields = ["account"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        accounts = accounts_seen_by(staff_of(request))
+        return super().get_queryset(request).filter(account__in=accounts)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+
+@admin.register(CareTeam)
+class CareTeamAdmin(admin.ModelAdmin):
+    """A clinic and its staff; its patients are chosen on each patient's page."""
+
+    list_display = ["name"]
+    search_fields = ["name"]
+    filter_horizontal = ["members"]

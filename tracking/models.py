@@ -98,6 +98,16 @@ class PatientQuerySet(models.QuerySet["Patient"]):
         """The patients this account acts for now; an ended relationship gives none."""
         return self.filter(care__account=account, care__ended_at__isnull=True)
 
+    def seen_by(self, staff: User) -> PatientQuerySet:
+        """The patients a staff member's care teams look after; a superuser sees every one.
+
+        The one rule for admin: each page of patient data is filtered through it.
+        """
+        if staff.is_superuser:
+            return self
+        teams = Patient.care_teams.through.objects.filter(careteam__members=staff)
+        return self.filter(pk__in=teams.values("patient_id"))
+
 
 class CareTeam(models.Model):
     """A clinic: its staff members see its patients in admin, and no one else's."""

@@ -1,6 +1,7 @@
-"""The care team's admin: carol manages a patient's page (who acts for them, their
-weights, their therapies, checked like the patient's own form), and reads dose logs
-without being able to change them. Every time shown is in the patient's zone."""
+"""Patients in admin: root, a superuser, sets up a patient's page (who acts for them,
+their weights, their therapies, checked like the patient's own form); carol, on the
+patient's care team, reads it and the dose log without being able to change either.
+Every time shown is in the patient's zone."""
 
 from __future__ import annotations
 
@@ -68,9 +69,9 @@ def _therapy_row(data: FormData, row: int = 0, **changes: str) -> None:
 
 
 def test_the_patient_page_shows_who_acts_for_them_their_weights_and_therapies(
-    carol_client: Client, mia: Patient, mia_therapy: Therapy
+    root_client: Client, mia: Patient, mia_therapy: Therapy
 ) -> None:
-    response = carol_client.get(change_url(mia))
+    response = root_client.get(change_url(mia))
 
     assert response.status_code == 200
     groups = {str(group.get("id")): words(group) for group in select(response, "div.inline-group")}
@@ -91,17 +92,39 @@ def test_the_patient_page_shows_who_acts_for_them_their_weights_and_therapies(
     assert data["therapies-0-second_time"] == ["20:00"]
 
 
-def test_carol_adds_a_therapy_for_alice(
-    carol_client: Client,
-    carol: User,
+def test_the_care_team_reads_the_patient_page_but_changes_nothing(
+    carol_client: Client, mia: Patient, mia_therapy: Therapy
+) -> None:
+    page = carol_client.get(change_url(mia))
+    assert page.status_code == 200
+    shown = words(page)
+    assert "sam@example.com for Mia (Parent or guardian)" in shown
+    assert "16.0 kg on 2026-10-09" in shown
+    assert "Mia on Anakinra (Kineret)" in shown
+    [form] = select(page, "form#patient_form")
+    assert select(form, "input:not([type=hidden]), select, textarea") == []
+
+    posted = carol_client.post(
+        change_url(mia), {"name": "Renamed", "time_zone": "Europe/London", "_save": "Save"}
+    )
+
+    assert posted.status_code == 403
+    mia.refresh_from_db()
+    assert (mia.name, mia.time_zone) == ("Mia", "America/New_York")
+    assert carol_client.get(PATIENT_ADD).status_code == 403
+
+
+def test_root_adds_a_therapy_for_alice(
+    root_client: Client,
+    root: User,
     alice_patient: Patient,
     anakinra: Medicine,
     regimens: dict[str, DosingRegimen],
 ) -> None:
-    data = _page(carol_client, change_url(alice_patient))
+    data = _page(root_client, change_url(alice_patient))
     _add_therapy(data, regimens[RA])
 
-    response = carol_client.post(change_url(alice_patient), data)
+    response = root_client.post(change_url(alice_patient), data)
 
     assert response.status_code == 302
     therapy = Therapy.objects.get(patient=alice_patient)
@@ -110,27 +133,27 @@ def test_carol_adds_a_therapy_for_alice(
     assert therapy.prescribed_dose == Decimal("100")
     assert therapy.start_date == datetime.date(2026, 11, 2)
     assert therapy.dose_times == ["08:00"]
-    assert therapy.history.get().history_user == carol
+    assert therapy.history.get().history_user == root
 
 
-def test_carol_adds_a_weight_based_therapy_with_the_childs_weight(
-    carol_client: Client,
-    carol: User,
+def test_root_adds_a_weight_based_therapy_with_the_childs_weight(
+    root_client: Client,
+    root: User,
     leo: Patient,
     regimens: dict[str, DosingRegimen],
 ) -> None:
-    data = _page(carol_client, change_url(leo))
+    data = _page(root_client, change_url(leo))
     _add_row(data, "weights", measured_on=TODAY.isoformat(), weight_kg="10")
     _add_therapy(data, regimens[NOMID], prescribed_dose="2", second_time="20:00")
 
-    response = carol_client.post(change_url(leo), data)
+    response = root_client.post(change_url(leo), data)
 
     assert response.status_code == 302
     weight = Weight.objects.get(patient=leo)
     assert (weight.measured_on, weight.weight_kg, weight.entered_by) == (
         TODAY,
         Decimal("10.0"),
-        carol,
+        root,
     )
     therapy = Therapy.objects.get(patient=leo)
     assert therapy.dose_times == ["08:00", "20:00"]
@@ -161,17 +184,17 @@ def test_carol_adds_a_weight_based_therapy_with_the_childs_weight(
     ids=["dose above max", "weight missing", "start too far ahead", "two times once a day"],
 )
 def test_admin_refuses_a_bad_therapy_like_the_patients_form(
-    carol_client: Client,
+    root_client: Client,
     alice_patient: Patient,
     regimens: dict[str, DosingRegimen],
     indication: str,
     changes: dict[str, str],
     message: str,
 ) -> None:
-    data = _page(carol_client, change_url(alice_patient))
+    data = _page(root_client, change_url(alice_patient))
     _add_therapy(data, regimens[indication], **changes)
 
-    response = carol_client.post(change_url(alice_patient), data)
+    response = root_client.post(change_url(alice_patient), data)
 
     assert response.status_code == 200
     assert message in words(response)
@@ -188,21 +211,21 @@ def test_admin_refuses_a_bad_therapy_like_the_patients_form(
     ids=["time zone", "weight", "no name"],
 )
 def test_admin_refuses_a_bad_patient_or_weight_and_saves_nothing(
-    carol_client: Client,
+    root_client: Client,
     alice_patient: Patient,
     regimens: dict[str, DosingRegimen],
     changes: dict[str, str],
     weight: str | None,
     message: str,
 ) -> None:
-    data = _page(carol_client, change_url(alice_patient))
+    data = _page(root_client, change_url(alice_patient))
     data["date_of_birth"] = ["1984-03-07"]
     data.update({name: [value] for name, value in changes.items()})
     if weight is not None:
         _add_row(data, "weights", measured_on=TODAY.isoformat(), weight_kg=weight)
     _add_therapy(data, regimens[RA])
 
-    response = carol_client.post(change_url(alice_patient), data)
+    response = root_client.post(change_url(alice_patient), data)
 
     assert response.status_code == 200
     assert message in words(response)
@@ -216,30 +239,30 @@ def test_admin_refuses_a_bad_patient_or_weight_and_saves_nothing(
     assert Therapy.objects.count() == 0
 
 
-def test_carol_corrects_alices_dose(
-    carol_client: Client, carol: User, alice_therapy: Therapy
+def test_root_corrects_alices_dose(
+    root_client: Client, root: User, alice_therapy: Therapy
 ) -> None:
     url = change_url(alice_therapy.patient)
-    data = _page(carol_client, url)
+    data = _page(root_client, url)
     _therapy_row(data, prescribed_dose="50")
 
-    response = carol_client.post(url, data)
+    response = root_client.post(url, data)
 
     assert response.status_code == 302
     alice_therapy.refresh_from_db()
     assert alice_therapy.prescribed_dose == Decimal("50")
     assert alice_therapy.dose_times == ["08:00"]
-    assert alice_therapy.history.first().history_user == carol
+    assert alice_therapy.history.first().history_user == root
 
 
 def test_a_refused_correction_in_admin_leaves_the_therapy_unchanged(
-    carol_client: Client, alice_therapy: Therapy
+    root_client: Client, alice_therapy: Therapy
 ) -> None:
     url = change_url(alice_therapy.patient)
-    data = _page(carol_client, url)
+    data = _page(root_client, url)
     _therapy_row(data, prescribed_dose="200")
 
-    response = carol_client.post(url, data)
+    response = root_client.post(url, data)
 
     assert response.status_code == 200
     assert "at most 100 mg a day" in words(response)
@@ -251,24 +274,24 @@ def test_a_refused_correction_in_admin_leaves_the_therapy_unchanged(
 # --- who acts for the patient ---------------------------------------------------------------
 
 
-def test_carol_adds_a_second_parent(carol_client: Client, carol: User, leo: Patient) -> None:
+def test_root_adds_a_second_parent(root_client: Client, root: User, leo: Patient) -> None:
     parent = User.objects.create_user("pat@example.com", PASSWORD, display_name="Pat")
-    data = _page(carol_client, change_url(leo))
+    data = _page(root_client, change_url(leo))
     _add_row(data, "care", account=str(parent.pk), role="guardian")
 
-    response = carol_client.post(change_url(leo), data)
+    response = root_client.post(change_url(leo), data)
 
     assert response.status_code == 302
     care = CareRelationship.objects.get(patient=leo, account=parent)
     assert (care.role, care.ended_at) == (CareRelationship.Role.GUARDIAN, None)
-    assert care.history.get().history_user == carol
+    assert care.history.get().history_user == root
     assert list(Patient.objects.for_account(parent)) == [leo]
 
 
-def test_carol_ends_a_helpers_access_at_a_time_on_the_childs_clock(
-    carol_client: Client, una_client: Client, una: User, mia: Patient, mia_therapy: Therapy
+def test_root_ends_a_helpers_access_at_a_time_on_the_childs_clock(
+    root_client: Client, una_client: Client, una: User, mia: Patient, mia_therapy: Therapy
 ) -> None:
-    data = _page(carol_client, change_url(mia))
+    data = _page(root_client, change_url(mia))
     [row] = [
         name
         for name, value in data.items()
@@ -278,7 +301,7 @@ def test_carol_ends_a_helpers_access_at_a_time_on_the_childs_clock(
     data[f"{prefix}ended_at_0"] = ["2026-11-18"]
     data[f"{prefix}ended_at_1"] = ["09:30"]
 
-    response = carol_client.post(change_url(mia), data)
+    response = root_client.post(change_url(mia), data)
 
     assert response.status_code == 302
     care = CareRelationship.objects.get(patient=mia, account=una)
@@ -290,17 +313,17 @@ def test_carol_ends_a_helpers_access_at_a_time_on_the_childs_clock(
     assert una_client.get(f"/p/{mia.uuid}/").status_code == 404
 
 
-def test_the_care_team_cannot_end_the_last_care_relationship(
-    carol_client: Client, alice_therapy: Therapy
+def test_admin_cannot_end_the_last_care_relationship(
+    root_client: Client, alice_therapy: Therapy
 ) -> None:
     patient = alice_therapy.patient
-    data = _page(carol_client, change_url(patient))
+    data = _page(root_client, change_url(patient))
     data["name"] = ["Alicia"]
     data["care-0-ended_at_0"] = ["2026-11-18"]
     data["care-0-ended_at_1"] = ["09:00"]
     _therapy_row(data, prescribed_dose="50")
 
-    response = carol_client.post(change_url(patient), data)
+    response = root_client.post(change_url(patient), data)
 
     assert response.status_code == 200
     assert LAST_CARE in words(response)
@@ -313,21 +336,21 @@ def test_the_care_team_cannot_end_the_last_care_relationship(
     assert alice_therapy.prescribed_dose == Decimal("100")
 
 
-def test_a_new_patient_needs_someone_who_acts_for_them(carol_client: Client, db: None) -> None:
-    data = _page(carol_client, PATIENT_ADD)
+def test_a_new_patient_needs_someone_who_acts_for_them(root_client: Client, db: None) -> None:
+    data = _page(root_client, PATIENT_ADD)
     data.update({"name": ["Nobody's"], "time_zone": ["America/New_York"]})
 
-    response = carol_client.post(PATIENT_ADD, data)
+    response = root_client.post(PATIENT_ADD, data)
 
     assert response.status_code == 200
     assert LAST_CARE in words(response)
     assert Patient.objects.count() == 0
 
 
-def test_carol_adds_a_patient_with_their_parent(
-    carol_client: Client, sam: User, regimens: dict[str, DosingRegimen]
+def test_root_adds_a_patient_with_their_parent(
+    root_client: Client, sam: User, regimens: dict[str, DosingRegimen]
 ) -> None:
-    data = _page(carol_client, PATIENT_ADD)
+    data = _page(root_client, PATIENT_ADD)
     data.update(
         {
             "name": ["Ava"],
@@ -339,7 +362,7 @@ def test_carol_adds_a_patient_with_their_parent(
     _add_row(data, "weights", measured_on=TODAY.isoformat(), weight_kg="12")
     _add_therapy(data, regimens[NOMID], prescribed_dose="1")
 
-    response = carol_client.post(PATIENT_ADD, data)
+    response = root_client.post(PATIENT_ADD, data)
 
     assert response.status_code == 302
     ava = Patient.objects.get(name="Ava")
@@ -413,18 +436,13 @@ def test_carol_cannot_add_change_or_delete_a_dose(carol_client: Client, dose: Do
     assert dose.dose_mg == Decimal("100")
 
 
-def test_even_a_superuser_cannot_add_or_delete_a_dose(
-    client: Client, dose: DoseLog, db: None
-) -> None:
-    admin = User.objects.create_superuser("root@example.com", "not-used-here-123")
-    client.force_login(admin)
-
-    assert client.get("/admin/tracking/doselog/add/").status_code == 403
+def test_even_a_superuser_cannot_add_or_delete_a_dose(root_client: Client, dose: DoseLog) -> None:
+    assert root_client.get("/admin/tracking/doselog/add/").status_code == 403
     assert (
-        client.post(f"/admin/tracking/doselog/{dose.pk}/delete/", {"post": "yes"}).status_code
+        root_client.post(f"/admin/tracking/doselog/{dose.pk}/delete/", {"post": "yes"}).status_code
         == 403
     )
-    detail = client.get(f"/admin/tracking/doselog/{dose.pk}/change/")
+    detail = root_client.get(f"/admin/tracking/doselog/{dose.pk}/change/")
     assert select(detail, '[name="dose_mg"]') == []
     assert DoseLog.objects.filter(pk=dose.pk).exists()
 

@@ -1,8 +1,8 @@
 """The care team's review queues in the admin: side-effect reports and flagged results.
 
-carol is a clinician (staff, in the Clinicians group that portal/roles.py gives the
-review permissions). Every time in the queues is shown on the patient's clock, with the
-zone named, never in UTC.
+carol is on alice's care team (the Care team role of portal/roles.py: she reads the
+queues and marks items reviewed, and changes nothing else). Every time in the queues is
+shown on the patient's clock, with the zone named, never in UTC.
 """
 
 from __future__ import annotations
@@ -79,7 +79,7 @@ def _mark_reviewed(client: Client, url: str, *rows: SideEffectReport | LabResult
 # --- who may use the queues --------------------------------------------------------------
 
 
-def test_clinicians_may_view_and_review_but_not_add_or_delete(carol: User) -> None:
+def test_the_care_team_may_view_and_review_but_not_add_or_delete(carol: User) -> None:
     for model in ("sideeffectreport", "labresult"):
         assert carol.has_perm(f"tracking.view_{model}")
         assert carol.has_perm(f"tracking.change_{model}")
@@ -94,11 +94,8 @@ def test_carol_opens_the_queues_but_cannot_add(carol_client: Client, url: str) -
 
 
 @pytest.mark.parametrize("url", [REPORTS, RESULTS])
-def test_staff_outside_the_clinicians_group_are_refused(client: Client, url: str) -> None:
-    outsider = User.objects.create_user("dave@example.com", PASSWORD, is_staff=True)
-    client.force_login(outsider)
-
-    assert client.get(url).status_code == 403
+def test_staff_outside_the_care_team_are_refused(erin_client: Client, url: str) -> None:
+    assert erin_client.get(url).status_code == 403
 
 
 @pytest.mark.parametrize("url", [REPORTS, RESULTS])
@@ -180,7 +177,7 @@ def test_mark_reviewed_records_who_and_when_and_the_patient_sees_it(
 def test_mark_reviewed_keeps_an_earlier_review(
     carol_client: Client, carol: User, reports: dict[str, SideEffectReport]
 ) -> None:
-    first_reviewer = User.objects.create_user("erin@example.com", PASSWORD, is_staff=True)
+    first_reviewer = User.objects.create_user("nora@example.com", PASSWORD, is_staff=True)
     earlier = NOW - datetime.timedelta(days=1)
     report = reports["call"]
     report.reviewed_at, report.reviewed_by = earlier, first_reviewer
@@ -322,3 +319,25 @@ def test_the_queue_page_has_no_field_to_change_a_report(
     assert detail.status_code == 200
     for name in ("other", "urgency", "needs_review", "reviewed_at"):
         assert select(detail, f'[name="{name}"]') == [], name
+
+
+def test_a_report_is_changed_only_by_marking_it_reviewed(
+    carol_client: Client, reports: dict[str, SideEffectReport]
+) -> None:
+    report = reports["call"]
+    url = f"{REPORTS}{report.pk}/change/"
+    [original] = report.history.all()
+
+    edited = carol_client.post(url, {"other": "edited", "needs_review": "", "_save": "Save"})
+    # A past version of the report is shown, never put back.
+    revert_url = f"{REPORTS}{report.pk}/history/{original.history_id}/"
+    shown = carol_client.get(revert_url)
+    reverted = carol_client.post(revert_url, {"_save": "Revert"})
+
+    assert edited.status_code == 403
+    assert shown.status_code == 200
+    assert select(shown, '[name="_save"]') == []
+    assert reverted.status_code == 403
+    report.refresh_from_db()
+    assert (report.other, report.needs_review) == ("", True)
+    assert report.history.count() == 1

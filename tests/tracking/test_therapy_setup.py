@@ -1187,12 +1187,14 @@ def test_a_second_weight_the_same_day_replaces_the_first(
 
 
 def test_a_weight_late_in_the_evening_counts_for_the_patients_own_day(
-    sam_client: Client, mia: Patient, mia_therapy: Therapy, clock: time_machine.Traveller
+    client: Client, sam: User, mia: Patient, mia_therapy: Therapy, clock: time_machine.Traveller
 ) -> None:
-    # 23:30 in New York: in UTC it is already 19 November.
+    # 23:30 in New York: in UTC it is already 19 November. Sam signs in then: a session
+    # from the morning would have ended by the evening.
     clock.move_to(new_york(2026, 11, 18, 23, 30))
+    client.force_login(sam)
 
-    sam_client.post(patient_url(mia, WEIGHT), {"weight_kg": "17"})
+    client.post(patient_url(mia, WEIGHT), {"weight_kg": "17"})
 
     assert Weight.objects.filter(patient=mia).latest("measured_on").measured_on == TODAY
 

@@ -1,5 +1,6 @@
-"""The demo world `make run` shows: an adult patient, a parent of two, a second caregiver
-and a clinician with a review queue. Development only; loading it twice changes nothing.
+"""The demo world `make run` shows: an adult patient, a parent of two, a second caregiver,
+a clinician on the patients' care team with a review queue, and a content editor and
+reviewer of the medicine guides. Development only; loading it twice changes nothing.
 """
 
 from __future__ import annotations
@@ -16,9 +17,10 @@ from django.utils import timezone
 
 from monographs.models import DosingRegimen, Medicine
 from portal.models import User
-from portal.roles import CARE_TEAM
+from portal.roles import CARE_TEAM, CONTENT_EDITORS, CONTENT_REVIEWERS
 from tracking.models import (
     CareRelationship,
+    CareTeam,
     DoseLog,
     LabResult,
     Patient,
@@ -33,6 +35,9 @@ DEMO_PATIENT = "patient@example.com"
 DEMO_PARENT = "parent@example.com"
 DEMO_CAREGIVER = "caregiver@example.com"
 DEMO_CLINICIAN = "clinician@example.com"
+DEMO_EDITOR = "editor@example.com"
+DEMO_REVIEWER = "reviewer@example.com"
+DEMO_CLINIC = "Demo Clinic"
 HISTORY_DAYS = 60
 ZONE = "America/New_York"
 
@@ -50,19 +55,26 @@ class Command(BaseCommand):
             dana = self._user(DEMO_PATIENT, "Dana")
             sam = self._user(DEMO_PARENT, "Sam")
             una = self._user(DEMO_CAREGIVER, "Una")
-            clinician = self._user(DEMO_CLINICIAN, "Dr Demo", is_staff=True)
-            clinician.groups.add(Group.objects.get(name=CARE_TEAM))
+            clinician = self._staff(DEMO_CLINICIAN, "Dr Demo", CARE_TEAM)
+            self._staff(DEMO_EDITOR, "Eddie Editor", CONTENT_EDITORS)
+            self._staff(DEMO_REVIEWER, "Dr Rev", CONTENT_REVIEWERS)
             if not CareRelationship.objects.filter(account=dana).exists():
                 self._dana(dana, medicine)
             if not CareRelationship.objects.filter(account=sam).exists():
                 self._family(sam, una, medicine)
+            clinic, _ = CareTeam.objects.get_or_create(name=DEMO_CLINIC)
+            clinic.members.add(clinician)
+            clinic.patients.add(*Patient.objects.filter(care__account__in=[dana, sam, una]))
         self.stdout.write(
             "Demo accounts (development only), all with the password "
             f"{DEMO_PASSWORD}:\n"
             f"  {DEMO_PATIENT}    Dana, on anakinra for RA, 60 days of history\n"
             f"  {DEMO_PARENT}     Sam, parent of Mia (NOMID, twice a day) and Leo (DIRA)\n"
             f"  {DEMO_CAREGIVER}  Una, a second caregiver of Mia\n"
-            f"  {DEMO_CLINICIAN}  Dr Demo, care team (admin at /admin/)"
+            f"  {DEMO_CLINICIAN}  Dr Demo, {DEMO_CLINIC}'s care team (admin at /admin/)\n"
+            f"  {DEMO_EDITOR}     Eddie, edits the medicine guides\n"
+            f"  {DEMO_REVIEWER}   Dr Rev, reviews and publishes them\n"
+            "Staff accounts set up an authenticator app the first time they sign in."
         )
 
     def _user(self, email: str, name: str, *, is_staff: bool = False) -> User:
@@ -71,6 +83,11 @@ class Command(BaseCommand):
             user = User.objects.create_user(
                 email, DEMO_PASSWORD, display_name=name, is_staff=is_staff
             )
+        return user
+
+    def _staff(self, email: str, name: str, role: str) -> User:
+        user = self._user(email, name, is_staff=True)
+        user.groups.add(Group.objects.get(name=role))
         return user
 
     def _patient(
