@@ -376,6 +376,33 @@ class LabRule(models.Model):
         blank=True,
         default="Your care team will look at this result and contact you if anything is needed.",
     )
+    # What a result means, in the care team's words: the range they expect, the word a
+    # result outside it gets, and what to watch for. None of it is a diagnosis.
+    usual_low = models.DecimalField(
+        "usual range: from", max_digits=10, decimal_places=2, null=True, blank=True
+    )
+    usual_high = models.DecimalField(
+        "usual range: to", max_digits=10, decimal_places=2, null=True, blank=True
+    )
+    low_word = models.CharField(
+        "a result below the range is called", max_length=40, default="Lower than expected"
+    )
+    high_word = models.CharField(
+        "a result above the range is called", max_length=40, default="Higher than expected"
+    )
+    watch_for = models.TextField(
+        "what to watch for",
+        blank=True,
+        help_text="Shown with a result outside the range, e.g. when to call.",
+    )
+    plausible_max = models.DecimalField(
+        "highest believable result",
+        max_digits=12,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        help_text="In the unit above; a larger number is refused as a typing mistake.",
+    )
     history = HistoricalRecords()
 
     class Meta:

@@ -512,6 +512,11 @@ to your care team if this worries you.
             # neutropenia; it is a clinician-editable prompt for review, not a diagnosis.
             "review_below": Decimal("1000"),
             "review_above": None,
+            # No usual range: the label gives none; the care team sets one if they wish.
+            "low_word": "Lower than expected",
+            "watch_for": "A low count can make infections more likely. Call your care team "
+            "now if you have a fever or chills, a cough, or other signs of infection.",
+            "plausible_max": Decimal("100000"),
             "review_message": "Your care team will look at this result and contact you "
             "if anything is needed.",
         },

@@ -109,6 +109,15 @@ class PatientQuerySet(models.QuerySet["Patient"]):
         return self.filter(pk__in=teams.values("patient_id"))
 
 
+PHONE_HELP = "Digits, spaces, +, - and brackets, e.g. (555) 010-2345."
+
+
+def validate_phone(value: str) -> None:
+    digits = [char for char in value if char.isdigit()]
+    if set(value) - set("0123456789 +-().") or not 3 <= len(digits) <= 15:
+        raise ValidationError("Type a phone number: digits, spaces, +, - and brackets.")
+
+
 class CareTeam(models.Model):
     """A clinic: its staff members see its patients in admin, and no one else's."""
 
@@ -120,12 +129,57 @@ class CareTeam(models.Model):
         limit_choices_to={"is_staff": True},
         help_text="Staff who see this clinic's patients, reports and results.",
     )
+    # Shown to the clinic's patients wherever the portal says "call your care team".
+    contact_name = models.CharField(
+        "who patients call", max_length=120, blank=True, help_text="e.g. Rheumatology nurses"
+    )
+    phone = models.CharField(
+        "phone", max_length=30, blank=True, validators=[validate_phone], help_text=PHONE_HELP
+    )
+    hours = models.CharField(
+        "when that phone is answered",
+        max_length=120,
+        blank=True,
+        help_text="e.g. Mon–Fri 8 AM–5 PM",
+    )
+    after_hours_phone = models.CharField(
+        "after-hours phone",
+        max_length=30,
+        blank=True,
+        validators=[validate_phone],
+        help_text=PHONE_HELP,
+    )
 
     class Meta:
         ordering = ["name"]
 
     def __str__(self) -> str:
         return self.name
+
+
+@dataclass(frozen=True)
+class CareContact:
+    """Who a patient calls: their own numbers if the care team set them, else the clinic's."""
+
+    name: str
+    phone: str
+    hours: str
+    after_hours_phone: str
+
+    @staticmethod
+    def tel(phone: str) -> str:
+        """For a tel: link: the digits and a leading +, nothing else."""
+        return ("+" if phone.strip().startswith("+") else "") + "".join(
+            char for char in phone if char.isdigit()
+        )
+
+    @property
+    def phone_tel(self) -> str:
+        return self.tel(self.phone)
+
+    @property
+    def after_hours_tel(self) -> str:
+        return self.tel(self.after_hours_phone)
 
 
 class Patient(models.Model):
@@ -143,6 +197,21 @@ class Patient(models.Model):
         blank=True,
         related_name="patients",
         help_text="The clinics whose care team looks after this person.",
+    )
+    # Set only when this person calls someone other than their clinic's usual line.
+    care_phone = models.CharField(
+        "care team phone for this patient",
+        max_length=30,
+        blank=True,
+        validators=[validate_phone],
+        help_text="Leave empty to use the clinic's. " + PHONE_HELP,
+    )
+    care_after_hours_phone = models.CharField(
+        "after-hours phone for this patient",
+        max_length=30,
+        blank=True,
+        validators=[validate_phone],
+        help_text="Leave empty to use the clinic's. " + PHONE_HELP,
     )
     history = HistoricalRecords()
 
@@ -171,6 +240,21 @@ class Patient(models.Model):
 
     def today(self) -> datetime.date:
         return self.local_date(timezone.now())
+
+    def care_contact(self) -> CareContact | None:
+        """Whom to call, or None when no one has set a number yet. Reads care_teams.all(),
+        so a page can prefetch it."""
+        team = next((team for team in self.care_teams.all() if team.phone), None)
+        phone = self.care_phone or (team.phone if team else "")
+        if not phone:
+            return None
+        return CareContact(
+            name=(team.contact_name if team else "") or "Your care team",
+            phone=phone,
+            hours=team.hours if team and not self.care_phone else "",
+            after_hours_phone=self.care_after_hours_phone
+            or (team.after_hours_phone if team else ""),
+        )
 
     def weight_on(self, day: datetime.date) -> Decimal | None:
         """The weight in effect on that day: the latest one measured on or before it.
@@ -903,6 +987,14 @@ class ReviewQuerySet(models.QuerySet[_Reviewable]):
 class Reviewable(models.Model):
     """Something a patient reported that the care team may need to look at."""
 
+    class Outcome(models.TextChoices):
+        NO_ACTION = "no_action", "No action needed"
+        ADVISED = "advised", "Called and advised"
+        URGENT_CARE = "urgent_care", "Sent to urgent care or emergency"
+        APPOINTMENT = "appointment", "Appointment or test arranged"
+        MEDICINE_CHANGED = "medicine_changed", "Medicine paused or changed"
+        OTHER = "other", "Other (see note)"
+
     needs_review = models.BooleanField(default=False, db_index=True)
     reviewed_at = models.DateTimeField(null=True, blank=True)
     reviewed_by = models.ForeignKey(
@@ -912,6 +1004,9 @@ class Reviewable(models.Model):
         blank=True,
         related_name="+",
     )
+    # What the care team did, written when they mark it reviewed; kept in history.
+    outcome = models.CharField(max_length=20, choices=Outcome, blank=True, default="")
+    outcome_note = models.TextField("what was done", max_length=2000, blank=True, default="")
 
     class Meta:
         abstract = True

@@ -265,6 +265,7 @@ def test_the_view_on_site_shortcut_finds_only_the_clinics_patients(
 ) -> None:
     patients = ContentType.objects.get_for_model(Patient).pk
     bobs = records["Bob"]["patient"]
+    assert isinstance(bobs, Patient)
 
     assert carol_client.get(f"/admin/r/{patients}/{bobs.pk}/").status_code == 404
     assert carol_client.get(f"/admin/r/{patients}/{MISSING_ID}/").status_code == 404
