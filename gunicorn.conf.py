@@ -1,19 +1,23 @@
 """gunicorn settings for the web process (`gunicorn -c gunicorn.conf.py portal.wsgi`).
 
 The host sets PORT; WEB_CONCURRENCY sets the number of worker processes. Each request
-is logged as one JSON line with no query string, no referrer and no user agent, and a
-secret token in a path (calendar feeds, invitations, password resets) is masked.
+is logged as one JSON line with no query string, no referrer and no user agent, and
+with the request id the portal gave it (the X-Request-ID header, also on the error page
+and on the portal's own log lines). A secret in a path (calendar feeds, invitations,
+password resets, email confirmations) is masked in the access and the error log alike.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import re
 from typing import Any
 
+from gunicorn.config import Config
 from gunicorn.glogging import Logger
 from gunicorn.http import wsgi
+
+from portal.log_filters import RedactSecretsFilter, redact
 
 # Every interface: the host's router reaches the process from outside its container.
 bind = f"0.0.0.0:{os.environ.get('PORT', '8000')}"  # noqa: S104
@@ -21,27 +25,35 @@ workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
 accesslog = "-"
 errorlog = "-"
 
-_SECRET_IN_PATH = re.compile(
-    r"^(?P<keep>/(?:p/[^/]+/)?labs/calendar/|/invitations/|/accounts/reset/)[^?#]*"
-)
 
-
-def _masked(path: str) -> str:
-    return _SECRET_IN_PATH.sub(r"\g<keep>…", path)
+def _request_id(resp: Any) -> str | None:
+    for name, value in resp.headers:
+        if name.lower() == "x-request-id":
+            return str(value)
+    return None
 
 
 class JsonAccessLogger(Logger):
+    def setup(self, cfg: Config) -> None:
+        super().setup(cfg)
+        # On the loggers, not their handlers: gunicorn replaces its handlers when it
+        # reopens the log files, and an invalid request line is logged whole.
+        for log in (self.error_log, self.access_log):
+            if not any(isinstance(f, RedactSecretsFilter) for f in log.filters):
+                log.addFilter(RedactSecretsFilter())
+
     def access(self, resp: Any, req: Any, environ: dict[str, Any], request_time: Any) -> None:
         if not self.access_log_enabled:
             return
         status = resp.status.split(None, 1)[0] if isinstance(resp.status, str) else resp.status
         line = {
             "method": environ.get("REQUEST_METHOD"),
-            "path": _masked(environ.get("PATH_INFO", "")),
+            "path": redact(environ.get("PATH_INFO", "")),
             "status": int(status),
             "bytes": getattr(resp, "sent", None),
             "ms": round(request_time.total_seconds() * 1000, 1),
-            "request_id": environ.get("HTTP_X_REQUEST_ID"),
+            # The portal's own id, not one a client sent: it is what the error page shows.
+            "request_id": _request_id(resp),
         }
         self.access_log.info(json.dumps(line, ensure_ascii=False))
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol, TypeAlias
+from urllib.parse import quote
 
 from bs4 import BeautifulSoup, NavigableString, Tag
 from django.http.response import HttpResponseBase
@@ -217,7 +218,8 @@ def patient_url(patient: Patient, path: str) -> str:
 
 def is_login_redirect(response: HttpResponseBase, path: str) -> bool:
     """A redirect to the sign-in page that comes back to `path` afterwards."""
-    return response.status_code == 302 and response["Location"] == f"/accounts/login/?next={path}"
+    expected = f"/accounts/login/?next={quote(path, safe='/')}"
+    return response.status_code == 302 and response["Location"] == expected
 
 
 def medicine_names_in(text: str, medicine: Medicine) -> list[str]:

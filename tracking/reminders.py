@@ -2,8 +2,11 @@
 
 Each reminder is a ReminderDelivery row, unique per account, patient, reason, day and slot,
 claimed before the email is sent: however often, or however many copies of the
-command run at once, a reminder goes out at most once. Every account that acts for the
-patient, and asked for that kind of email, gets its own.
+command run at once, a reminder goes out once. A claim still unsent after CLAIM_LEASE
+was left by a worker that died; the next sweep takes it over and sends it, so a dose
+reminder is never lost with a worker (only one that died in the instant after its email
+left, before recording it, can go twice). Every account that acts for the patient, and
+asked for that kind of email, gets its own.
 """
 
 from __future__ import annotations
@@ -38,6 +41,9 @@ Reason = ReminderDelivery.Reason
 LAB_SOON_DAYS = 3
 DOSE_GRACE = datetime.timedelta(hours=2)
 OVERDUE_EVERY_DAYS = 7
+# Sending one email takes seconds (EMAIL_TIMEOUT is 20): a claim this old with nothing
+# sent belongs to a worker that is gone.
+CLAIM_LEASE = datetime.timedelta(minutes=10)
 
 
 @dataclass(frozen=True)
@@ -97,7 +103,13 @@ def reminders_due(
 
 
 def claim(patient: Patient, account: User, due: Due) -> ReminderDelivery | None:
-    """Take the reminder for this run, or None if another run already has it."""
+    """Take the reminder for this run, or None if another run has it or sent it.
+
+    A claim older than CLAIM_LEASE and never sent is taken over instead: of several
+    sweeps that find it at once, exactly one wins (see take_over). Claims are timed by
+    the clock, not by the sweep's `now`: a long sweep's last claims are as fresh as its
+    first.
+    """
     try:
         with transaction.atomic():
             return ReminderDelivery.objects.create(
@@ -108,11 +120,37 @@ def claim(patient: Patient, account: User, due: Due) -> ReminderDelivery | None:
                 slot=due.slot,
             )
     except IntegrityError:
+        pass
+    stale = ReminderDelivery.objects.filter(
+        patient=patient,
+        account=account,
+        reason=due.reason,
+        due_date=due.due_date,
+        slot=due.slot,
+        sent_at=None,
+        claimed_at__lt=timezone.now() - CLAIM_LEASE,
+    ).first()
+    if stale is None or not take_over(stale):
         return None
+    return stale
+
+
+def take_over(delivery: ReminderDelivery) -> bool:
+    """Claim an unsent delivery now, if nobody has since it was read (compare-and-set: the
+    same on SQLite and PostgreSQL)."""
+    now = timezone.now()
+    taken = ReminderDelivery.objects.filter(
+        pk=delivery.pk, sent_at=None, claimed_at=delivery.claimed_at
+    ).update(claimed_at=now)
+    if taken != 1:
+        return False
+    delivery.claimed_at = now
+    return True
 
 
 def send_due_reminders(now: datetime.datetime | None = None) -> int:
-    """Send every reminder that is due and not yet claimed; returns how many were sent."""
+    """Send every reminder that is due and not claimed (or whose claim outlived its lease);
+    returns how many were sent."""
     now = now or timezone.now()
     sent = 0
     patients = Patient.objects.filter(therapies__isnull=False).distinct().order_by("pk")
@@ -147,7 +185,9 @@ def send_due_reminders(now: datetime.datetime | None = None) -> int:
                     logger.exception(
                         "Reminder %s could not be sent; it will be retried", delivery.pk
                     )
-                    ReminderDelivery.objects.filter(pk=delivery.pk, sent_at=None).delete()
+                    ReminderDelivery.objects.filter(
+                        pk=delivery.pk, sent_at=None, claimed_at=delivery.claimed_at
+                    ).delete()
                     continue
                 ReminderDelivery.objects.filter(pk=delivery.pk, sent_at=None).update(sent_at=now)
                 sent += 1

@@ -3,13 +3,22 @@
 from __future__ import annotations
 
 import json
+import re
+import secrets
+import subprocess
+import sys
+from collections.abc import Mapping
+from pathlib import Path
 
 import pytest
+from django.http.response import HttpResponseBase
 from django.test import Client
+from pytest_django.fixtures import Settings
 
 from monographs.models import Medicine
 from portal.models import User
 from tests.pages import Markup, attr, parse, select, select_one
+from tests.portal.test_gunicorn import ROOT, environ, fetch, gunicorn
 from tests.world import PASSWORD
 
 
@@ -252,3 +261,104 @@ def test_htmx_fragments_carry_the_same_headers(
     assert response.status_code == 200
     assert "camera=()" in response["Permissions-Policy"]
     assert "script-src" in response["Content-Security-Policy"]
+
+
+# --- the same headers on every kind of response ------------------------------------------
+
+RESPONSE_KINDS = ["page", "htmx fragment", "static file", "404", "500", "admin"]
+HSTS = "max-age=31536000; includeSubDomains; preload"
+
+
+def _answer(kind: str, request: pytest.FixtureRequest) -> HttpResponseBase:
+    """One response of that kind, over https as production serves them."""
+    if kind == "page":
+        request.getfixturevalue("anakinra")
+        return Client().get("/medicines/anakinra/", secure=True)
+    if kind == "htmx fragment":
+        request.getfixturevalue("alice_therapy")
+        client: Client = request.getfixturevalue("alice_client")
+        response = client.get("/", headers={"HX-Request": "true"}, secure=True)
+        assert b"<html" not in response.content
+        return response
+    if kind == "static file":
+        return Client().get("/static/css/portal.css", secure=True)
+    if kind == "404":
+        return Client().get("/no-such-page/", secure=True)
+    if kind == "500":
+        request.getfixturevalue("alice_therapy")
+        monkeypatch: pytest.MonkeyPatch = request.getfixturevalue("monkeypatch")
+        monkeypatch.setattr("tracking.views.today.therapies_for", _broken)
+        failing = Client(raise_request_exception=False)
+        failing.force_login(request.getfixturevalue("alice"))
+        return failing.get("/", secure=True)
+    assert kind == "admin"
+    admin: Client = request.getfixturevalue("carol_client")
+    return admin.get("/admin/", secure=True)
+
+
+def _broken(*args: object) -> None:
+    raise RuntimeError("broken on purpose")
+
+
+def assert_protective_headers(headers: Mapping[str, str]) -> None:
+    policy = _csp(headers["Content-Security-Policy"])
+    assert policy["script-src"] == ["'self'"]
+    assert policy["style-src"] == ["'self'"]
+    assert policy["frame-ancestors"] == ["'none'"]
+    assert "'unsafe-inline'" not in headers["Content-Security-Policy"]
+    assert headers["Strict-Transport-Security"] == HSTS
+    assert headers["X-Frame-Options"] == "DENY"
+    assert headers["X-Content-Type-Options"] == "nosniff"
+    assert headers["Cross-Origin-Opener-Policy"] == "same-origin"
+    assert headers["Referrer-Policy"] == "same-origin"
+    for feature in ("camera", "microphone", "geolocation", "payment", "usb"):
+        assert f"{feature}=()" in headers["Permissions-Policy"]
+
+
+@pytest.mark.parametrize("kind", RESPONSE_KINDS)
+def test_every_kind_of_response_carries_every_protective_header(
+    settings: Settings, request: pytest.FixtureRequest, kind: str
+) -> None:
+    settings.SECURE_HSTS_SECONDS = 31536000
+    settings.SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    settings.SECURE_HSTS_PRELOAD = True
+    # Static files from static/, as runserver serves them; production's come from
+    # collectstatic (test_static_files_from_production_gunicorn_carry_them_too).
+    settings.WHITENOISE_USE_FINDERS = True
+
+    response = _answer(kind, request)
+
+    assert response.status_code == {"404": 404, "500": 500}.get(kind, 200)
+    assert_protective_headers(response.headers)
+
+
+def test_static_files_from_production_gunicorn_carry_them_too(db: None, tmp_path: Path) -> None:
+    env = environ(
+        DJANGO_ENV="production",
+        SECRET_KEY=secrets.token_urlsafe(50),
+        ALLOWED_HOSTS="127.0.0.1",
+        BEHIND_TLS_PROXY="on",
+        STATIC_ROOT=str(tmp_path / "static"),
+        JOBS_URL=f"sqlite:///{tmp_path / 'jobs.db'}",
+    )
+    # What the build step runs: hashed, compressed copies for whitenoise to serve.
+    subprocess.run(  # noqa: S603 - our own manage.py with fixed arguments
+        [sys.executable, "manage.py", "collectstatic", "--no-input", "-v0"],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        timeout=120,
+    )
+    https = {"X-Forwarded-Proto": "https"}
+    with gunicorn(env, tmp_path / "web.log") as port:
+        page = fetch(port, "/accounts/login/", headers=https)
+        stylesheet = attr(select_one(page.body, 'link[href*="/portal."]'), "href")
+        static = fetch(port, stylesheet, headers={**https, "Accept-Encoding": "gzip"})
+        missing = fetch(port, "/no-such-page/", headers=https)
+
+    assert (page.status, static.status, missing.status) == (200, 200, 404)
+    assert re.fullmatch(r"/static/css/portal\.[0-9a-f]{12}\.css", stylesheet)
+    assert static.headers["Content-Encoding"] == "gzip"
+    assert "immutable" in static.headers["Cache-Control"]
+    for answer in (page, static, missing):
+        assert_protective_headers(dict(answer.headers))

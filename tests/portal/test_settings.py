@@ -33,6 +33,11 @@ SETTINGS_VARIABLES = [
     "SECURE_HSTS_PRELOAD",
     "BEHIND_TLS_PROXY",
     "EMAIL_BACKEND",
+    "REDIS_URL",
+    "JOBS_URL",
+    "IDLE_SIGN_OUT_MINUTES",
+    "STAFF_IDLE_SIGN_OUT_MINUTES",
+    "STATIC_ROOT",
 ]
 
 
@@ -139,8 +144,23 @@ def _manage(environ: dict[str, str], *args: str) -> subprocess.CompletedProcess[
     )
 
 
-def test_check_deploy_is_clean_with_production_settings(tmp_path: Path) -> None:
-    result = _manage(_production_environ(tmp_path), "check", "--deploy", "--fail-level", "WARNING")
+@pytest.mark.parametrize(
+    "shared",
+    [
+        {},
+        {
+            "REDIS_URL": "redis://cache.example.org:6379/0",
+            "JOBS_URL": "redis://cache.example.org:6379/1",
+        },
+    ],
+    ids=["database only", "with redis"],
+)
+def test_check_deploy_is_clean_with_production_settings(
+    tmp_path: Path, shared: dict[str, str]
+) -> None:
+    result = _manage(
+        _production_environ(tmp_path, **shared), "check", "--deploy", "--fail-level", "WARNING"
+    )
 
     assert result.returncode == 0, result.stderr
     assert "System check identified no issues" in result.stdout
@@ -262,3 +282,71 @@ def test_the_database_connection_is_configured_for_concurrent_use() -> None:
         assert cursor.fetchone()[0] == 1
         cursor.execute("PRAGMA busy_timeout")
         assert cursor.fetchone()[0] == settings.DATABASES["default"]["OPTIONS"]["timeout"] * 1000
+
+
+def test_without_redis_the_cache_is_a_database_table_and_sessions_are_rows(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    loaded = _load_settings(monkeypatch)
+
+    assert loaded["CACHES"]["default"] == {
+        "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+        "LOCATION": "portal_cache",  # made by `createcachetable` in the release step
+    }
+    assert "SESSION_ENGINE" not in loaded  # Django's default: the database
+
+
+def test_with_redis_the_cache_is_redis_and_sessions_are_read_through_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    loaded = _load_settings(monkeypatch, REDIS_URL="redis://cache.example.org:6379/2")
+
+    assert loaded["CACHES"]["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache"
+    assert loaded["CACHES"]["default"]["LOCATION"] == "redis://cache.example.org:6379/2"
+    # Rows still: a Redis restart signs nobody out.
+    assert loaded["SESSION_ENGINE"] == "django.contrib.sessions.backends.cached_db"
+
+
+@pytest.mark.parametrize(
+    ("environ", "expected"),
+    [
+        (
+            {"DATABASE_URL": "postgres://portal@db.example.org:5432/portal"},
+            {
+                "huey_class": "huey.PostgresHuey",
+                "dsn": "postgres://portal@db.example.org:5432/portal",
+            },
+        ),
+        (
+            {"JOBS_URL": "redis://cache.example.org:6379/1"},
+            {"huey_class": "huey.RedisHuey", "url": "redis://cache.example.org:6379/1"},
+        ),
+        (
+            {"JOBS_URL": "sqlite:////var/lib/portal/jobs.sqlite3"},
+            {"huey_class": "huey.SqliteHuey", "filename": "/var/lib/portal/jobs.sqlite3"},
+        ),
+    ],
+    ids=["postgres, the data's own database", "redis", "sqlite"],
+)
+def test_jobs_url_picks_where_the_job_queue_lives(
+    monkeypatch: pytest.MonkeyPatch, environ: dict[str, str], expected: dict[str, str]
+) -> None:
+    huey = _load_settings(monkeypatch, **environ)["HUEY"]
+
+    assert {key: huey[key] for key in expected} == expected
+    assert huey["immediate"] is False
+
+
+def test_an_unknown_jobs_url_raises(monkeypatch: pytest.MonkeyPatch) -> None:
+    with pytest.raises(ImproperlyConfigured, match="JOBS_URL must be"):
+        _load_settings(monkeypatch, JOBS_URL="amqp://queue.example.org/")
+
+
+def test_idle_sign_out_times_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    defaults = _load_settings(monkeypatch)
+    chosen = _load_settings(
+        monkeypatch, IDLE_SIGN_OUT_MINUTES="20", STAFF_IDLE_SIGN_OUT_MINUTES="5"
+    )
+
+    assert (defaults["IDLE_SIGN_OUT_MINUTES"], defaults["STAFF_IDLE_SIGN_OUT_MINUTES"]) == (30, 15)
+    assert (chosen["IDLE_SIGN_OUT_MINUTES"], chosen["STAFF_IDLE_SIGN_OUT_MINUTES"]) == (20, 5)

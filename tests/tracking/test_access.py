@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import pytest
+from django.core import signing
 from django.http import HttpRequest, HttpResponse
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
@@ -34,6 +35,7 @@ from tracking.models import (
     Therapy,
     Weight,
 )
+from tracking.views.account import EMAIL_CHANGE_SALT
 
 if TYPE_CHECKING:
     from django.test.client import _MonkeyPatchedWSGIResponse as TestResponse
@@ -126,6 +128,10 @@ def alices_world(
         ("care-end", "pk"): care.pk,
         ("invitation-accept", "token"): invitation.token(),
         ("lab-calendar", "token"): calendar_token,
+        ("email-confirm", "token"): signing.dumps(
+            {"account": alice.pk, "old": alice.email, "new": "alice.new@example.com"},
+            salt=EMAIL_CHANGE_SALT,
+        ),
     }
     secrets = [
         str(patient.uuid),

@@ -3,8 +3,9 @@
 Reminders count doses, not days: each slot of the schedule (mia's 08:00 and 20:00) is
 reminded of on its own, two hours after its time in the patient's zone. Every account
 that acts for the patient and asked for that kind of email gets its own copy (sam and una
-for mia), and each goes out at most once, however often the command runs and however
-many copies run at once. Time is frozen: the command decides by the clock.
+for mia), and each goes out once, however often the command runs and however many copies
+run at once, and even when the worker that claimed it died before sending. Time is
+frozen: the command decides by the clock.
 """
 
 from __future__ import annotations
@@ -51,7 +52,7 @@ from tracking.models import (
     ReminderDelivery,
     Therapy,
 )
-from tracking.reminders import send_due_reminders
+from tracking.reminders import CLAIM_LEASE, send_due_reminders, take_over
 from tracking.services import end_care
 
 Reason = ReminderDelivery.Reason
@@ -489,6 +490,156 @@ def test_a_reminder_that_could_not_be_sent_is_tried_again(settings: Settings) ->
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     assert send_due_reminders(NOW) == 3
     assert len(mail.outbox) == 3
+
+
+# --- a worker that died holding a claim ----------------------------------------------------
+
+
+def _claimed_by_a_dead_worker(
+    account: User, claimed_at: datetime.datetime, patient: Patient | None = None
+) -> ReminderDelivery:
+    """Today's 08:00 dose reminder, claimed at that moment and never sent."""
+    return ReminderDelivery.objects.create(
+        patient=patient or own_patient(account),
+        account=account,
+        reason=Reason.DOSE_NOT_LOGGED,
+        due_date=TODAY,
+        slot="08:00",
+        claimed_at=claimed_at,
+    )
+
+
+def _dose_emails() -> list[str]:
+    return [message.to[0] for message in mail.outbox if "dose" in str(message.subject)]
+
+
+@pytest.mark.usefixtures("alice_therapy")
+@pytest.mark.parametrize(
+    "age",
+    [CLAIM_LEASE + datetime.timedelta(seconds=1), datetime.timedelta(hours=3)],
+    ids=["just past the lease", "hours old"],
+)
+def test_a_claim_older_than_the_lease_is_sent_by_the_next_sweep_once(
+    alice: User, age: datetime.timedelta, clock: time_machine.Traveller
+) -> None:
+    stale = _claimed_by_a_dead_worker(alice, NOW - age)
+
+    first = send_due_reminders()
+    clock.shift(3 * CLAIM_LEASE)
+    later = send_due_reminders()
+
+    assert (first, later) == (3, 0)  # the dose and the two blood tests
+    assert _dose_emails() == [alice.email]
+    stale.refresh_from_db()
+    assert (stale.claimed_at, stale.sent_at) == (NOW, NOW)
+    assert ReminderDelivery.objects.count() == 3
+
+
+@pytest.mark.usefixtures("alice_therapy")
+@pytest.mark.parametrize(
+    "age", [datetime.timedelta(minutes=1), CLAIM_LEASE], ids=["a minute", "the lease exactly"]
+)
+def test_a_claim_within_its_lease_is_left_to_its_worker(
+    alice: User, age: datetime.timedelta
+) -> None:
+    fresh = _claimed_by_a_dead_worker(alice, NOW - age)
+
+    sent = send_due_reminders()
+
+    assert sent == 2  # the blood tests only
+    assert _dose_emails() == []
+    fresh.refresh_from_db()
+    assert (fresh.claimed_at, fresh.sent_at) == (NOW - age, None)
+
+
+class _KilledBackend(EmailBackend):
+    """The worker is killed as the email goes out (not an error it can handle)."""
+
+    def send_messages(self, messages: Sequence[EmailMessage]) -> int:
+        raise SystemExit("killed")
+
+
+@pytest.mark.usefixtures("alice_therapy")
+def test_a_long_sweeps_claims_are_timed_by_the_clock_not_by_its_start(
+    settings: Settings, clock: time_machine.Traveller
+) -> None:
+    # A sweep over many patients that began at NOW reaches alice 15 minutes later, and
+    # its worker dies there: that claim is 0 minutes old, not 15, to the next sweep.
+    settings.EMAIL_BACKEND = f"{__name__}._KilledBackend"
+    clock.shift(datetime.timedelta(minutes=15))
+    with pytest.raises(SystemExit):
+        send_due_reminders(NOW)
+
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    (claimed,) = ReminderDelivery.objects.all()
+    assert claimed.claimed_at == NOW + datetime.timedelta(minutes=15)
+    assert send_due_reminders() == 2
+    assert ReminderDelivery.objects.filter(sent_at=None).get() == claimed
+
+
+@pytest.mark.usefixtures("alice_therapy")
+def test_a_reminder_sent_long_ago_is_never_taken_over(alice: User) -> None:
+    sent_long_ago = _claimed_by_a_dead_worker(alice, NOW - datetime.timedelta(hours=3))
+    sent_long_ago.sent_at = NOW - datetime.timedelta(hours=3)
+    sent_long_ago.save(update_fields=["sent_at"])
+
+    assert send_due_reminders() == 2
+    assert take_over(sent_long_ago) is False
+    assert _dose_emails() == []
+
+
+@pytest.mark.usefixtures("alice_therapy")
+def test_of_two_sweeps_that_read_the_same_stale_claim_only_one_takes_it(
+    alice: User, clock: time_machine.Traveller
+) -> None:
+    stale = _claimed_by_a_dead_worker(alice, NOW - datetime.timedelta(hours=1))
+    read_by_one = ReminderDelivery.objects.get(pk=stale.pk)
+    read_by_other = ReminderDelivery.objects.get(pk=stale.pk)
+
+    assert take_over(read_by_one) is True
+    clock.shift(datetime.timedelta(seconds=1))
+    assert take_over(read_by_other) is False
+    stale.refresh_from_db()
+    assert stale.claimed_at == NOW
+    assert read_by_one.claimed_at == NOW
+
+
+def test_two_sweeps_racing_over_stale_claims_send_each_once(
+    transactional_db: None, make_therapy: MakeTherapy, sam: User, una: User, mia: Patient
+) -> None:
+    accounts = _accounts(5)
+    for account in accounts:
+        make_therapy(account)
+        _claimed_by_a_dead_worker(account, NOW - datetime.timedelta(hours=1))
+    make_therapy(mia, NOMID, "1", weight_kg="16", dose_times=["08:00", "20:00"])
+    for caregiver in (sam, una):
+        _claimed_by_a_dead_worker(caregiver, NOW - datetime.timedelta(hours=1), patient=mia)
+    start = threading.Barrier(2)
+    counts: list[int] = []
+    errors: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            start.wait(timeout=10)
+            counts.append(send_due_reminders(NOW))
+        except BaseException as error:  # reported by the main thread
+            errors.append(error)
+        finally:
+            connection.close()  # this thread's own connection
+
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+
+    assert errors == []
+    assert not any(thread.is_alive() for thread in threads)
+    everyone = sorted(account.email for account in [*accounts, sam, una])
+    assert sorted(_dose_emails()) == everyone  # each stale dose reminder once
+    assert sum(counts) == len(mail.outbox) == 3 * len(everyone)
+    assert ReminderDelivery.objects.count() == 3 * len(everyone)
+    assert not ReminderDelivery.objects.filter(sent_at=None).exists()
 
 
 # --- choices and who ---------------------------------------------------------------------
