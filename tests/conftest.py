@@ -23,6 +23,8 @@ from django.core.management import call_command
 from django.test import Client, override_settings
 from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.plugins.otp_totp.models import TOTPDevice
+from huey.contrib.djhuey import HUEY
+from huey.storage import MemoryStorage
 from pytest_django import DjangoDbBlocker
 
 from monographs.models import DosingRegimen, InjectionSite, LabRule, Medicine
@@ -53,6 +55,15 @@ def _fast_password_hasher() -> Iterator[None]:
     """MD5 for the whole run: the real hasher is slow on purpose, and tests make many users."""
     with override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"]):
         yield
+
+
+@pytest.fixture(autouse=True)
+def _jobs_run_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Background jobs run inside the request, so no test needs a running worker."""
+    # huey's immediate mode (what `HUEY.immediate = True` sets), undone exactly after
+    # each test: the setter would rebuild the real storage on the way back.
+    monkeypatch.setattr(HUEY, "_immediate", True)
+    monkeypatch.setattr(HUEY, "storage", MemoryStorage(HUEY.name))
 
 
 @pytest.fixture(scope="session")

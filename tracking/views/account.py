@@ -13,12 +13,10 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
 from django.core import signing
-from django.core.mail import send_mail
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import IntegrityError, transaction
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
-from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -28,6 +26,7 @@ from portal.models import AccountDeletionRequest, User
 
 from ..access import preferences_for, therapies_for
 from ..forms import EmailChangeForm, PreferencesForm
+from ..jobs import send_email_change
 from ..models import (
     CareRelationship,
     DoseLog,
@@ -94,32 +93,18 @@ def email_change(request: SignedInRequest) -> HttpResponse:
     token = signing.dumps(
         {"account": user.pk, "old": user.email, "new": new_email}, salt=EMAIL_CHANGE_SALT
     )
-    context = {
-        "new_email": new_email,
-        "url": request.build_absolute_uri(
-            reverse("tracking:email-confirm", kwargs={"token": token})
-        ),
-        "hours": EMAIL_LINK_HOURS,
-    }
-    taken = User.objects.filter(email__iexact=new_email).exists()
-    to_new = "email_taken" if taken else "email_confirm"
-    _send(f"tracking/email/{to_new}", context, new_email)
-    _send("tracking/email/email_change_notice", context, user.email)
+    send_email_change(
+        user.pk,
+        new_email,
+        request.build_absolute_uri(reverse("tracking:email-confirm", kwargs={"token": token})),
+        EMAIL_LINK_HOURS,
+    )
     messages.success(
         request,
         f"We sent a link to {new_email}. Open it within {EMAIL_LINK_HOURS} hours to sign in "
         f"with that address from then on. Until then, keep signing in with {user.email}.",
     )
     return redirect("tracking:account")
-
-
-def _send(template: str, context: dict[str, Any], to: str) -> None:
-    send_mail(
-        render_to_string(f"{template}_subject.txt", context).strip(),
-        render_to_string(f"{template}.txt", context),
-        None,
-        [to],
-    )
 
 
 @dataclass(frozen=True)
