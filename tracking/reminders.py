@@ -181,7 +181,8 @@ def send_due_reminders(now: datetime.datetime | None = None) -> int:
                 # Outside any transaction: email can be slow, and the claim must stay.
                 try:
                     _send(patient, relationship, delivery, now)
-                except OSError:
+                # Whatever one reminder's failure, the sweep goes on to everyone else's.
+                except Exception:
                     logger.exception(
                         "Reminder %s could not be sent; it will be retried", delivery.pk
                     )
@@ -230,7 +231,10 @@ def _send(
     }
     # Times in the email are the patient's, whoever reads it.
     with timezone.override(patient.zone):
-        subject = render_to_string("tracking/email/reminder_subject.txt", context).strip()
+        # One line whatever a name holds: a line break in a header is refused outright.
+        subject = " ".join(
+            render_to_string("tracking/email/reminder_subject.txt", context).split()
+        )
         text = render_to_string("tracking/email/reminder.txt", context)
         html = render_to_string("tracking/email/reminder.html", context)
     message = EmailMultiAlternatives(subject, text, to=[account.email])
