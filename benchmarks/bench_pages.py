@@ -167,7 +167,7 @@ def main() -> None:
                 )
         connection.close()
     finally:
-        for suffix in ("", "-wal", "-shm"):
+        for suffix in ("", "-wal", "-shm", "-jobs"):
             Path(f"{database}{suffix}").unlink(missing_ok=True)
 
 
