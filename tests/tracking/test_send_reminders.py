@@ -414,27 +414,7 @@ def test_two_copies_running_at_once_send_each_reminder_once(
     for account in accounts:
         make_therapy(account)
     make_therapy(mia, NOMID, "1", weight_kg="16", dose_times=["08:00", "20:00"])
-    start = threading.Barrier(2)
-    counts: list[int] = []
-    errors: list[BaseException] = []
-
-    def run() -> None:
-        try:
-            start.wait(timeout=10)
-            counts.append(send_due_reminders(NOW))
-        except BaseException as error:  # reported by the main thread
-            errors.append(error)
-        finally:
-            connection.close()  # this thread's own connection
-
-    threads = [threading.Thread(target=run) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-
-    assert errors == []
-    assert not any(thread.is_alive() for thread in threads)
+    counts = _two_sweeps_at_once()
     # Each account, mia's two among them: baseline and month 1 overdue, the 08:00 dose
     # not logged (mia's 20:00 is still to come).
     expected = {
@@ -614,27 +594,7 @@ def test_two_sweeps_racing_over_stale_claims_send_each_once(
     make_therapy(mia, NOMID, "1", weight_kg="16", dose_times=["08:00", "20:00"])
     for caregiver in (sam, una):
         _claimed_by_a_dead_worker(caregiver, NOW - datetime.timedelta(hours=1), patient=mia)
-    start = threading.Barrier(2)
-    counts: list[int] = []
-    errors: list[BaseException] = []
-
-    def run() -> None:
-        try:
-            start.wait(timeout=10)
-            counts.append(send_due_reminders(NOW))
-        except BaseException as error:  # reported by the main thread
-            errors.append(error)
-        finally:
-            connection.close()  # this thread's own connection
-
-    threads = [threading.Thread(target=run) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-
-    assert errors == []
-    assert not any(thread.is_alive() for thread in threads)
+    counts = _two_sweeps_at_once()
     everyone = sorted(account.email for account in [*accounts, sam, una])
     assert sorted(_dose_emails()) == everyone  # each stale dose reminder once
     assert sum(counts) == len(mail.outbox) == 3 * len(everyone)
@@ -813,3 +773,29 @@ def test_a_caregivers_email_names_the_patient_and_no_medicine(
             assert medicine_names_in(text, anakinra) == [], name
             for secret in [NOMID, "16 mg", "mg/kg", "16 kg", "ANC", "neutrophil"]:
                 assert secret not in text, (name, secret)
+
+
+def _two_sweeps_at_once() -> list[int]:
+    """Two sweeps started together, each on its own connection; how many each sent."""
+    start = threading.Barrier(2)
+    counts: list[int] = []
+    errors: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            start.wait(timeout=10)
+            counts.append(send_due_reminders(NOW))
+        except BaseException as error:  # reported by the main thread
+            errors.append(error)
+        finally:
+            connection.close()  # this thread's own connection
+
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+
+    assert errors == []
+    assert not any(thread.is_alive() for thread in threads)
+    return counts
